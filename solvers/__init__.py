@@ -1,0 +1,15 @@
+"""Model-agnostic numerics: quadrature, saddle points, continuation, transitions, sweeps."""
+from ._quadrature import DEFAULT_NODES, gauss_hermite, gaussian_expectation, gaussian_expectation_quad
+from ._results import BranchResult, SaddlePoint, SweepResult, TransitionResult
+from ._fixed_point import damped_fixed_point, solve
+
+__all__ = ["DEFAULT_NODES", "gauss_hermite", "gaussian_expectation", "gaussian_expectation_quad",
+           "SaddlePoint", "BranchResult", "TransitionResult", "SweepResult",
+           "damped_fixed_point", "solve"]
+from ._continuation import continue_branch
+from ._transitions import find_fold, find_transition
+
+__all__ += ["continue_branch", "find_transition", "find_fold"]
+from ._sweep import sweep
+
+__all__ += ["sweep"]

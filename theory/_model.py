@@ -1,0 +1,310 @@
+"""The equilibrium-model protocol: one declaration, everything else derived.
+
+A model declares control parameters and order parameters (with domains), its free entropy as a
+sympy expression (using :class:`~phasekit.theory.GaussE`), optional observables, branches and
+named transitions. The stationarity conditions, the Hessian, the fixed-point form and every
+numeric function are derived from the free entropy here, once per model, and cached.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from typing import Any, Mapping
+
+import numpy as np
+import sympy as sp
+
+from .._errors import InvalidParameterError
+from ._compile import compile_expr
+from ._symbolic import expand_expectations, gaussian_ibp
+
+__all__ = ["Param", "Branch", "Transition", "EquilibriumModel"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A named parameter with a real interval domain.
+
+    Parameters
+    ----------
+    name : str
+        Name used in the API and the CLI (``--set name=value``).
+    low, high : float
+        Interval ends; ``closed`` says which ends belong to the domain.
+    closed : {"both", "left", "right", "neither"}
+    default : float, optional
+        Value used when the caller does not give one (control parameters) or the generic starting
+        point (order parameters).
+    latex : str, optional
+        Symbol name used in the sympy expressions (defaults to ``name``).
+    doc : str
+        One-line meaning, shown by ``phasekit list``.
+    """
+
+    name: str
+    low: float = -math.inf
+    high: float = math.inf
+    closed: str = "both"
+    default: float | None = None
+    latex: str | None = None
+    doc: str = ""
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.latex or self.name, real=True)
+
+    def interval(self) -> str:
+        lo = "[" if self.closed in ("both", "left") and math.isfinite(self.low) else "("
+        hi = "]" if self.closed in ("both", "right") and math.isfinite(self.high) else ")"
+        f = lambda v: ("inf" if v > 0 else "-inf") if math.isinf(v) else f"{v:g}"  # noqa: E731
+        return f"{lo}{f(self.low)}, {f(self.high)}{hi}"
+
+    def contains(self, v: float) -> bool:
+        if not np.isfinite(v):
+            return False
+        lo_ok = v >= self.low if self.closed in ("both", "left") else v > self.low
+        hi_ok = v <= self.high if self.closed in ("both", "right") else v < self.high
+        return bool(lo_ok and hi_ok)
+
+    def validate(self, value, where: str) -> float:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise InvalidParameterError(
+                f"The {self.name!r} parameter of {where} must be a float in the range "
+                f"{self.interval()}. Got {value!r} instead.") from None
+        if not self.contains(v):
+            raise InvalidParameterError(
+                f"The {self.name!r} parameter of {where} must be a float in the range "
+                f"{self.interval()}. Got {value!r} instead.")
+        return v
+
+
+@dataclasses.dataclass(frozen=True)
+class Branch:
+    """A named solution branch: how to start the iteration on it.
+
+    ``start`` maps order-parameter names to initial values, or is a callable
+    ``start(params: dict) -> dict``. ``fixed`` pins order parameters to exact values (e.g. the
+    perfect-generalisation state q = 1), in which case ``free_entropy`` gives its exact value.
+    """
+
+    name: str
+    start: Any
+    doc: str = ""
+    fixed: Mapping[str, float] | None = None
+    free_entropy: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    """A named transition and the scalar criterion that locates it.
+
+    kind:
+      * ``"zero"``: ``observable`` crosses 0 along ``along`` on ``branch`` (e.g. entropy = 0).
+      * ``"level"``: ``observable`` crosses ``level`` (e.g. the AT function = 1).
+      * ``"crossing"``: free entropies of ``branch`` and ``other`` cross.
+      * ``"fold"``: spinodal, the branch ends (det of the Hessian = 0 at a stationary point).
+      * ``"closed_form"``: ``expr`` (a sympy expression of the control parameters) derived by the model.
+    ``search`` is the (low, high) range of ``along`` scanned for a sign change.
+    """
+
+    name: str
+    kind: str
+    along: str = "alpha"
+    branch: str | None = None
+    observable: str | None = None
+    level: float = 0.0
+    other: str | None = None
+    search: tuple | None = None
+    expr: Any = None
+    doc: str = ""
+
+
+class EquilibriumModel:
+    """Base class of replica-style equilibrium theories.
+
+    Subclasses set ``control`` and ``order`` (tuples of :class:`Param`) and implement
+    :meth:`free_entropy`; optionally ``conjugates`` (pairs ``(x, xhat)`` of order-parameter names:
+    ``x`` is updated from ``d phi/d xhat = 0`` and ``xhat`` from ``d phi/d x = 0`` in the
+    fixed-point form), :meth:`observables`, :attr:`branches`, :attr:`transitions`.
+
+    The sign convention is that the physical state *extremises* ``phi`` (replica saddle point):
+    stationarity is ``grad phi = 0``.
+    """
+
+    name: str = "unnamed"
+    description: str = ""
+    references: tuple = ()
+    control: tuple = ()
+    order: tuple = ()
+    conjugates: tuple = ()
+    branches: tuple = ()
+    transitions: tuple = ()
+    nodes: dict | None = None
+    entropy_observable: str = "entropy"
+
+    # ------------------------------------------------------------------ declarations
+    def free_entropy(self) -> sp.Expr:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def observables(self) -> dict:
+        """Named sympy expressions of control and order parameters (``phi`` is available as the
+        symbol ``self.phi_symbol``)."""
+        return {}
+
+    # ------------------------------------------------------------------ symbols
+    @property
+    def control_symbols(self):
+        return tuple(p.symbol for p in self.control)
+
+    @property
+    def order_symbols(self):
+        return tuple(p.symbol for p in self.order)
+
+    @property
+    def control_names(self):
+        return tuple(p.name for p in self.control)
+
+    @property
+    def order_names(self):
+        return tuple(p.name for p in self.order)
+
+    def sym(self, name: str) -> sp.Symbol:
+        for p in self.control + self.order:
+            if p.name == name:
+                return p.symbol
+        raise InvalidParameterError(f"unknown parameter {name!r} of model {self.name}")
+
+    phi_symbol = sp.Symbol("phi", real=True)
+
+    # ------------------------------------------------------------------ derived symbolic objects
+    @functools.cached_property
+    def phi(self) -> sp.Expr:
+        return sp.sympify(self.free_entropy())
+
+    @functools.cached_property
+    def stationarity(self) -> tuple:
+        """``d phi / d x`` for every order parameter, with Gaussian integration by parts applied."""
+        return tuple(expand_expectations(gaussian_ibp(sp.diff(self.phi, x)))
+                     for x in self.order_symbols)
+
+    @functools.cached_property
+    def hessian(self) -> sp.Matrix:
+        xs = self.order_symbols
+        return sp.Matrix([[sp.diff(g, y) for y in xs] for g in self.stationarity])
+
+    @functools.cached_property
+    def fixed_point(self) -> dict | None:
+        """The fixed-point form ``{x: F_x(...)}`` solved from the stationarity conditions of the
+        conjugate pairs, or ``None`` when the model has no conjugate pairs."""
+        if not self.conjugates:
+            return None
+        grads = dict(zip(self.order_names, self.stationarity))
+        out = {}
+        for x, xh in self.conjugates:
+            sx, sxh = self.sym(x), self.sym(xh)
+            for target, eq in ((sx, grads[xh]), (sxh, grads[x])):
+                sol = sp.solve(eq, target, dict=True)
+                if len(sol) != 1:
+                    raise RuntimeError(f"{self.name}: cannot solve d phi/d{'' if target == sx else ''} for "
+                                       f"{target} in closed form ({len(sol)} solutions)")
+                out[target] = sol[0][target]
+        return out
+
+    # ------------------------------------------------------------------ numeric functions
+    def _args(self):
+        return self.control_symbols + self.order_symbols
+
+    @functools.cached_property
+    def phi_numeric(self):
+        return compile_expr(self.phi, self._args(), nodes=self.nodes)
+
+    @functools.cached_property
+    def gradient_numeric(self):
+        fs = [compile_expr(g, self._args(), nodes=self.nodes) for g in self.stationarity]
+        return lambda *v: np.stack(np.broadcast_arrays(*[f(*v) for f in fs]), axis=-1)
+
+    @functools.cached_property
+    def hessian_numeric(self):
+        n = len(self.order)
+        fs = [[compile_expr(self.hessian[i, j], self._args(), nodes=self.nodes) for j in range(n)]
+              for i in range(n)]
+        return lambda *v: np.stack([np.stack(np.broadcast_arrays(*[f(*v) for f in row]), axis=-1)
+                                    for row in fs], axis=-2)
+
+    @functools.cached_property
+    def fixed_point_numeric(self):
+        fp = self.fixed_point
+        if fp is None:
+            return None
+        fs = [compile_expr(fp[x], self._args(), nodes=self.nodes) for x in self.order_symbols]
+        return lambda *v: np.stack(np.broadcast_arrays(*[f(*v) for f in fs]), axis=-1)
+
+    @functools.cached_property
+    def observables_numeric(self):
+        obs = dict(self.observables())
+        obs.setdefault(self.entropy_observable, self.phi_symbol)
+        args = self._args() + (self.phi_symbol,)
+        return {k: compile_expr(sp.sympify(v), args, nodes=self.nodes) for k, v in obs.items()}
+
+    # ------------------------------------------------------------------ validation
+    def validate_params(self, params: Mapping[str, Any] | None, where: str = "solve") -> dict:
+        params = dict(params or {})
+        known = set(self.control_names)
+        for k in params:
+            if k not in known:
+                raise InvalidParameterError(
+                    f"unknown parameter {k!r} of model {self.name}; its parameters are "
+                    f"{', '.join(self.control_names)}")
+        out = {}
+        for p in self.control:
+            if p.name in params:
+                out[p.name] = p.validate(params[p.name], where)
+            elif p.default is not None:
+                out[p.name] = float(p.default)
+            else:
+                raise InvalidParameterError(
+                    f"The {p.name!r} parameter of {where} is required: a float in the range {p.interval()}.")
+        return out
+
+    def validate_order(self, values: Mapping[str, Any], where: str = "solve") -> dict:
+        out = {}
+        for p in self.order:
+            if p.name in values:
+                out[p.name] = p.validate(values[p.name], where)
+        return out
+
+    def branch(self, name: str | None) -> Branch:
+        if name is None:
+            return self.branches[0] if self.branches else Branch("default", {})
+        for b in self.branches:
+            if b.name == name:
+                return b
+        raise InvalidParameterError(
+            f"unknown branch {name!r} of model {self.name}; its branches are "
+            f"{', '.join(b.name for b in self.branches) or '(default)'}")
+
+    def transition(self, name: str) -> Transition:
+        for t in self.transitions:
+            if t.name == name:
+                return t
+        raise InvalidParameterError(
+            f"unknown transition {name!r} of model {self.name}; its transitions are "
+            f"{', '.join(t.name for t in self.transitions) or '(none)'}")
+
+    def start(self, params: dict, branch: str | None = None) -> dict:
+        b = self.branch(branch)
+        s = b.start(params) if callable(b.start) else dict(b.start)
+        for p in self.order:
+            s.setdefault(p.name, p.default if p.default is not None else 0.5)
+        return s
+
+    # ------------------------------------------------------------------ pickling (sweeps)
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("_numeric") and k not in
+                ("phi", "stationarity", "hessian", "fixed_point")}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r}>"

@@ -1,0 +1,69 @@
+"""Shared pieces of the simulations: estimate statistics, seeding, figures."""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+
+__all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "figure", "save_figure"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SimStats:
+    """A simulated estimate: ``mean ± error_of_mean`` from ``n_samples`` independent samples.
+
+    Theory and simulation are said to agree when ``|mean - theory| <= k*error_of_mean + allowance``
+    with ``k`` and the finite-size ``allowance`` stated by the caller.
+    """
+
+    mean: float
+    error_of_mean: float
+    n_samples: int
+    seed: int | None = None
+
+    def agrees_with(self, value: float, *, k: float = 3.0, allowance: float = 0.0) -> bool:
+        return bool(abs(self.mean - value) <= k * self.error_of_mean + allowance)
+
+
+def estimate(samples, *, seed=None) -> SimStats:
+    """Mean and standard error (ddof=1) of independent samples."""
+    x = np.asarray(samples, dtype=float).ravel()
+    n = x.size
+    if n == 0:
+        return SimStats(float("nan"), float("nan"), 0, seed)
+    err = float(x.std(ddof=1) / np.sqrt(n)) if n > 1 else float("inf")
+    return SimStats(float(x.mean()), err, int(n), seed)
+
+
+def binomial_estimate(successes: int, trials: int, *, seed=None) -> SimStats:
+    """Success fraction with its binomial standard error sqrt(p(1-p)/n)."""
+    if trials <= 0:
+        return SimStats(float("nan"), float("nan"), 0, seed)
+    p = successes / trials
+    return SimStats(float(p), float(np.sqrt(max(p * (1 - p), 0.0) / trials)), int(trials), seed)
+
+
+def spawn_rngs(seed, n):
+    """``n`` independent generators from one seed (``SeedSequence.spawn``)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+def figure(nrows=1, ncols=1, **kw):
+    """A matplotlib figure on the non-interactive Agg backend."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    kw.setdefault("figsize", (4.8 * ncols, 3.6 * nrows))
+    kw.setdefault("constrained_layout", True)
+    return plt.subplots(nrows, ncols, **kw)
+
+
+def save_figure(fig, out_dir, name) -> str:
+    """Save ``fig`` as ``out_dir/name.png`` (dpi 120), close it, return the path."""
+    import matplotlib.pyplot as plt
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"{name}.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

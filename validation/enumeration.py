@@ -1,0 +1,555 @@
+r"""Exhaustive enumeration of binary perceptrons: storage and teacher–student.
+
+All :math:`2^N` weight vectors :math:`W \in \{\pm1\}^N` are checked against ±1 patterns with a
+float32 matrix product (exact: the fields are odd integers of magnitude at most ``N``; ``N`` odd
+means no field is ever zero). The solution indicator is a product over patterns, so one sweep gives
+the number of solutions for **every prefix** :math:`P' = 0, \dots, P` of the pattern list (the
+cumulative-product trick of spec ``replica.md`` §10): a weight vector counts for :math:`P'` when its
+first violated pattern has index :math:`\ge P'`.
+
+Conventions: :math:`\alpha = P/N`; entropies in nats per weight; a pattern row ``y^mu xi^mu`` with
+the label absorbed; ``W`` solves the row when ``W·(y xi) > 0``.
+
+Implementation notes (why it runs near matrix-product speed):
+
+* Only the :math:`2^{N-1}` vectors with ``W_N = +1`` are multiplied: the fields of ``-W`` are the
+  negated fields of ``W``, so exactly one of ``±W`` survives the first pattern, and it survives
+  exactly the leading run of patterns on which the sign of the field stays that of the first one.
+* The first block of 8 patterns is handled for all vectors with one matmul into an ``(n, 8)`` float32
+  buffer; the 8 comparison bytes of a row are read as one little-endian ``uint64``, and the run
+  length comes from a few bit operations (``x & -x``, popcount). Only the ~``2^{N-9}`` survivors of
+  the first 8 patterns go on, as an explicit matrix, through the remaining patterns.
+* Weights are produced in chunks of ``2^L`` rows whose low ``L`` columns are a fixed table and whose
+  high columns are refilled per chunk, and patterns in blocks, so memory stays at a few tens of MB
+  for ``N = 25`` (the full ``2^21 × 21`` float32 matrix alone would be 176 MB).
+
+References
+----------
+E. Gardner, B. Derrida, J. Phys. A 21, 271 (1988); W. Krauth, M. Mézard, J. Phys. France 50,
+3057 (1989); G. Györgyi, Phys. Rev. A 41, 7097 (1990).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+
+import numpy as np
+
+from .._errors import InvalidParameterError
+
+__all__ = ["count_solutions", "VersionSpace", "version_space", "StorageEnumeration",
+           "TeacherStudentEnumeration", "enumerate_storage", "enumerate_teacher_student",
+           "N_MAX"]
+
+#: Largest ``N`` accepted (``2^25`` vectors: about a second per pattern set on two cores).
+N_MAX = 25
+
+_FIRST_BLOCK = 8                 # patterns of the all-vector pass: 8 comparison bytes = one uint64
+_LATER_BLOCK = 64                # patterns per block for the survivors
+_LOW_BITS = 16                   # rows per weight chunk = 2**_LOW_BITS (6 MB float32 at N = 25)
+_ONES = np.uint64(0x0101010101010101)
+_NOT_BYTE0 = np.uint64(0xFFFFFFFFFFFFFF00)
+
+
+# ----------------------------------------------------------------------------- input checks
+def _fail(name, where, what, value):
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
+
+
+def _check_int(value, name, where, low, high=None, odd=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        what = f"{'an odd' if odd else 'an'} int in the range [{low}, {'inf' if high is None else high}]"
+        _fail(name, where, what, value)
+    v = int(value)
+    if v < low or (high is not None and v > high) or (odd and v % 2 == 0):
+        what = f"{'an odd' if odd else 'an'} int in the range [{low}, {'inf' if high is None else high}]"
+        _fail(name, where, what, value)
+    return v
+
+
+def _check_float(value, name, where, low=0.0, high=math.inf, closed="both"):
+    lo_br = "[" if closed in ("both", "left") else "("
+    hi_br = "]" if closed in ("both", "right") and math.isfinite(high) else ")"
+    what = f"a float in the range {lo_br}{low:g}, {'inf' if math.isinf(high) else f'{high:g}'}{hi_br}"
+    if isinstance(value, bool):
+        _fail(name, where, what, value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        _fail(name, where, what, value)
+    if not math.isfinite(v):
+        _fail(name, where, what, value)
+    lo_ok = v >= low if closed in ("both", "left") else v > low
+    hi_ok = v <= high if closed in ("both", "right") else v < high
+    if not (lo_ok and hi_ok):
+        _fail(name, where, what, value)
+    return v
+
+
+def _check_seed(seed, where):
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        _fail("seed", where, "a non-negative int or None", seed)
+    return int(seed)
+
+
+def _check_pm1_rows(patterns, where, name="patterns"):
+    x = np.asarray(patterns)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] == 0:
+        _fail(name, where, "a 2-D array of shape (P, N) with entries ±1", f"array of shape {x.shape}")
+    if x.size and not np.all((x == 1) | (x == -1)):
+        _fail(name, where, "a 2-D array of shape (P, N) with entries ±1", "an array with other entries")
+    n = x.shape[1]
+    if n > N_MAX or n % 2 == 0:
+        _fail(name, where, f"an array with an odd number of columns N in [1, {N_MAX}]",
+              f"an array of shape {x.shape}")
+    return x.astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- the kernel
+def _weight_table(n_low):
+    """(2**n_low, n_low) float32 table: row i has W_j = 1 - 2*bit_j(i)."""
+    idx = np.arange(2 ** n_low, dtype=np.int64)
+    return (1 - 2 * ((idx[:, None] >> np.arange(n_low)) & 1)).astype(np.float32)
+
+
+def _popcount_low(n_low):
+    idx = np.arange(2 ** n_low, dtype=np.int64)
+    return ((idx[:, None] >> np.arange(max(n_low, 1))) & 1).sum(axis=1).astype(np.int64)
+
+
+def _run_lengths(v, nb, buf, tmp):
+    """Length (1..nb) of the leading run of equal bytes in each little-endian uint64 of ``v``.
+
+    Byte j of ``v`` is 1 when pattern j has a positive field. Only bytes < nb count.
+    Returns popcount values: run length r is encoded as 8*r (8*8 = 64 when the run covers all).
+    """
+    np.left_shift(v, np.uint64(8), out=buf)
+    np.bitwise_xor(buf, v, out=buf)                  # byte j (j>=1): v_j xor v_{j-1}
+    mask = _NOT_BYTE0 if nb == 8 else np.uint64(((1 << (8 * nb)) - 1) & 0xFFFFFFFFFFFFFF00)
+    np.bitwise_and(buf, mask, out=buf)
+    np.negative(buf, out=tmp)
+    np.bitwise_and(buf, tmp, out=buf)                # lowest set bit, or 0 when the run is complete
+    np.subtract(buf, np.uint64(1), out=buf)          # 2**(8r) - 1, or all ones (64)
+    return _bitcount(buf)
+
+
+def _bitcount(x):
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x)
+    out = np.zeros(x.shape, np.uint8)                # numpy < 2.0 fallback (slower)
+    y = x.copy()
+    for _ in range(64):
+        out += (y & np.uint64(1)).astype(np.uint8)
+        y >>= np.uint64(1)
+    return out
+
+
+def _enumerate(rows, overlaps, chunk_bits=_LOW_BITS):
+    """Counts (and summed teacher overlaps Σ_W Σ_i W_i) of solutions for every prefix of ``rows``.
+
+    ``rows`` is a float32 (P, N) array of ±1 with labels absorbed. The teacher, when ``overlaps`` is
+    true, is the all-ones vector (callers gauge-transform to that frame).
+    """
+    p_total, n = rows.shape
+    counts = np.zeros(p_total + 1, np.int64)
+    osums = np.zeros(p_total + 1, np.int64)
+    counts[0] = 2 ** n                               # sum of overlaps at P'=0 is 0 by symmetry
+    if p_total == 0:
+        return counts, osums
+    n_free = n - 1                                   # column n-1 is fixed to +1 (the ±W symmetry)
+    n_low = min(chunk_bits, n_free)
+    n_hi = n_free - n_low
+    n_rows = 2 ** n_low
+    wbuf = np.empty((n_rows, n), np.float32)
+    wbuf[:, :n_low] = _weight_table(n_low)
+    wbuf[:, n - 1] = 1.0
+    ov_low = (n_low - 2 * _popcount_low(n_low)) if overlaps else None   # Σ_{j<n_low} W_j
+
+    nb = min(_FIRST_BLOCK, p_total)
+    xfirst = np.zeros((n, _FIRST_BLOCK), np.float32)
+    xfirst[:, :nb] = rows[:nb].T
+    fields = np.empty((n_rows, _FIRST_BLOCK), np.float32)
+    pos = np.empty((n_rows, _FIRST_BLOCK), np.bool_)
+    v = pos.view("<u8").reshape(n_rows)
+    buf = np.empty(n_rows, np.uint64)
+    tmp = np.empty(n_rows, np.uint64)
+    hist = np.zeros(65, np.int64)
+    ohist = np.zeros(65, np.int64)
+    surv_w, surv_ov = [], []
+    hi_bits = np.arange(n_hi)
+    for hi in range(2 ** n_hi):
+        if n_hi:
+            hvals = 1 - 2 * ((hi >> hi_bits) & 1)
+            wbuf[:, n_low:n - 1] = hvals.astype(np.float32)
+        np.matmul(wbuf, xfirst, out=fields)
+        np.greater(fields, 0.0, out=pos)
+        code = _run_lengths(v, nb, buf, tmp)
+        hist += np.bincount(code, minlength=65)
+        full = np.flatnonzero(code == 64) if nb == _FIRST_BLOCK else np.flatnonzero(code >= 8 * nb)
+        sign = np.where(pos[full, 0], np.float32(1), np.float32(-1))
+        if overlaps:
+            ov_hi = int(hvals.sum()) + 1 if n_hi else 1                 # high columns and W_n = +1
+            ov = ov_low + ov_hi
+            sgn_all = 2 * (v & np.uint64(1)).astype(np.int64) - 1      # which of ±W survives
+            ohist += np.bincount(code, weights=sgn_all * ov, minlength=65).astype(np.int64)
+            surv_ov.append(ov[full] * sign.astype(np.int64))
+        if p_total > nb and full.size:
+            surv_w.append(wbuf[full] * sign[:, None])
+    # run length r counts for prefixes 1..r; hist is indexed by 8*r (r = 8 when code is 64)
+    for r in range(1, nb + 1):
+        code_r = 8 * r if r < 8 else 64
+        c = hist[code_r] if r < nb else hist[8 * nb:].sum()
+        o = ohist[code_r] if r < nb else ohist[8 * nb:].sum()
+        counts[1:r + 1] += c
+        osums[1:r + 1] += o
+    if p_total == nb:
+        return counts, osums
+
+    w = np.concatenate(surv_w) if surv_w else np.zeros((0, n), np.float32)
+    ov = np.concatenate(surv_ov) if overlaps and surv_ov else np.zeros(w.shape[0], np.int64)
+    start = nb
+    while start < p_total and w.shape[0]:
+        stop = min(start + _LATER_BLOCK, p_total)
+        b = stop - start
+        fail = (w @ rows[start:stop].T) < 0
+        anyf = fail.any(axis=1)
+        first = np.where(anyf, fail.argmax(axis=1), b)               # patterns passed in this block
+        h = np.bincount(first, minlength=b + 1)
+        alive_through = np.cumsum(h[::-1])[::-1]                      # #rows with first >= j
+        counts[start + 1:stop + 1] += alive_through[1:]
+        if overlaps:
+            oh = np.bincount(first, weights=ov, minlength=b + 1)
+            osums[start + 1:stop + 1] += np.rint(np.cumsum(oh[::-1])[::-1][1:]).astype(np.int64)
+        keep = ~anyf
+        w, ov = w[keep], ov[keep]
+        start = stop
+    return counts, osums
+
+
+# ----------------------------------------------------------------------------- public single-instance API
+def count_solutions(patterns, labels=None):
+    r"""Number of binary weight vectors that store every prefix of a pattern list.
+
+    .. math:: \mathcal N(P') = \#\{W \in \{\pm1\}^N : y^\mu\, W\cdot\xi^\mu > 0,\ \mu < P'\},
+              \quad P' = 0, \dots, P.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+        Entries ±1; ``N`` odd, ``1 <= N <= 25``.
+    labels : array_like, shape (P,), optional
+        ±1 labels, absorbed into the rows; ``None`` means all +1.
+
+    Returns
+    -------
+    counts : ndarray of int64, shape (P + 1,)
+        ``counts[0] == 2**N``; non-increasing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> count_solutions(np.ones((1, 5)))         # P = 1: half of the 2^5 vectors
+    array([32, 16])
+    """
+    rows = _labelled_rows(patterns, labels, "count_solutions")
+    return _enumerate(rows, overlaps=False)[0]
+
+
+def _labelled_rows(patterns, labels, where):
+    rows = _check_pm1_rows(patterns, where)
+    if labels is not None:
+        y = np.asarray(labels).reshape(-1)
+        if y.shape[0] != rows.shape[0] or not np.all((y == 1) | (y == -1)):
+            _fail("labels", where, f"an array of {rows.shape[0]} entries ±1", labels)
+        rows = rows * y[:, None].astype(np.float32)
+    return np.ascontiguousarray(rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class VersionSpace:
+    """Version space of a binary teacher, for every prefix ``P' = 0..P`` of the patterns.
+
+    Attributes
+    ----------
+    counts : ndarray of int64, shape (P + 1,)
+        Number of ``W`` consistent with the first ``P'`` teacher labels (always ``>= 1``).
+    overlap_sums : ndarray of int64, shape (P + 1,)
+        :math:`\\sum_W W\\cdot T` over the version space (exact integers).
+    n : int
+        Number of weights ``N``.
+    """
+
+    counts: np.ndarray
+    overlap_sums: np.ndarray
+    n: int
+
+    @property
+    def mean_overlap(self) -> np.ndarray:
+        """Mean teacher overlap ``R = <W·T>/N`` over the version space, per prefix."""
+        return self.overlap_sums / (self.n * self.counts)
+
+
+def version_space(patterns, teacher):
+    r"""Count the version space of a binary teacher and its mean overlap, for every prefix.
+
+    Labels are :math:`y^\mu = \mathrm{sign}(T\cdot\xi^\mu)`; the version space after ``P'``
+    patterns is :math:`\{W : \mathrm{sign}(W\cdot\xi^\mu) = y^\mu,\ \mu < P'\}`.
+
+    Parameters
+    ----------
+    patterns : array_like, shape (P, N)
+        Entries ±1, ``N`` odd ``<= 25``.
+    teacher : array_like, shape (N,)
+        Entries ±1.
+
+    Returns
+    -------
+    VersionSpace
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vs = version_space(np.ones((2, 3)), np.ones(3))
+    >>> vs.counts.tolist(), vs.mean_overlap.tolist()
+    ([8, 4, 4], [0.0, 0.5, 0.5])
+    """
+    x = _check_pm1_rows(patterns, "version_space")
+    t = np.asarray(teacher).reshape(-1)
+    if t.shape[0] != x.shape[1] or not np.all((t == 1) | (t == -1)):
+        _fail("teacher", "version_space", f"an array of {x.shape[1]} entries ±1", teacher)
+    # gauge: W' = W*T, x' = x*T makes the teacher all-ones and W·T = sum(W')
+    xg = x * t.astype(np.float32)[None, :]
+    y = np.where(xg.sum(axis=1) > 0, np.float32(1), np.float32(-1))
+    rows = np.ascontiguousarray(xg * y[:, None])
+    counts, osums = _enumerate(rows, overlaps=True)
+    return VersionSpace(_readonly(counts), _readonly(osums), x.shape[1])
+
+
+def _readonly(a):
+    a = np.asarray(a)
+    a.setflags(write=False)
+    return a
+
+
+def _sem(x, axis=0):
+    """Standard error of the mean over ``axis`` ignoring NaN (NaN where fewer than 2 values)."""
+    x = np.asarray(x, float)
+    n = np.sum(np.isfinite(x), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.nanstd(x, axis=axis, ddof=1) if x.shape[axis] > 1 else np.full(n.shape, np.nan)
+        return np.where(n > 1, s / np.sqrt(np.maximum(n, 1)), np.nan)
+
+
+def _nanmean(x, axis=0):
+    x = np.asarray(x, float)
+    n = np.sum(np.isfinite(x), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.nansum(x, axis=axis) / np.maximum(n, 1), np.nan)
+
+
+# ----------------------------------------------------------------------------- ensembles
+@dataclasses.dataclass(frozen=True)
+class StorageEnumeration:
+    r"""Storage of random ±1 patterns with random labels by binary perceptrons, exact counts.
+
+    Each array over ``alpha`` has length ``P_max + 1`` (``alpha[k] = k/N``). Instances are i.i.d.;
+    errors are standard errors over instances.
+
+    Attributes
+    ----------
+    n : int
+        Number of weights ``N``.
+    alpha : ndarray
+        ``P'/N`` for ``P' = 0..P_max``.
+    counts : ndarray of int64, shape (n_instances, P_max + 1)
+        Number of solutions of each instance for each prefix.
+    entropy, entropy_sem : ndarray
+        :math:`\langle \ln \mathcal N\rangle/N` over the SAT instances (``N > 0``) and its standard
+        error; NaN where no instance (or only one, for the error) is SAT.
+    p_sat, p_sat_sem : ndarray
+        Fraction of SAT instances and its binomial standard error.
+    n_sat : ndarray of int64
+        Number of SAT instances.
+    n_instances : int
+    seed : int
+        Root of the ``SeedSequence`` the instances were spawned from.
+    """
+
+    n: int
+    alpha: np.ndarray
+    counts: np.ndarray
+    entropy: np.ndarray
+    entropy_sem: np.ndarray
+    p_sat: np.ndarray
+    p_sat_sem: np.ndarray
+    n_sat: np.ndarray
+    n_instances: int
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TeacherStudentEnumeration:
+    r"""Version space of a Rademacher binary teacher on ±1 patterns, exact counts.
+
+    Attributes
+    ----------
+    n : int
+    alpha : ndarray
+        ``P'/N`` for ``P' = 0..P_max``.
+    counts : ndarray of int64, shape (n_instances, P_max + 1)
+        Version-space sizes (``>= 1``: the teacher is always in it).
+    overlap : ndarray, shape (n_instances, P_max + 1)
+        Mean teacher overlap ``R = <W·T>/N`` over each version space (the Gibbs student's ``R``).
+    r_mean, r_sem : ndarray
+        Instance average of ``overlap`` and its standard error.
+    p_unique, p_unique_sem : ndarray
+        Fraction of instances whose version space is the teacher alone, binomial error.
+    eps_gibbs, eps_gibbs_sem : ndarray
+        Gibbs generalisation error ``<arccos(W·T/N)/π>`` over the version space is not linear in
+        ``W``; this is ``arccos(R)/π`` of the instance-mean ``R`` (first-order error propagation).
+    n_instances : int
+    seed : int
+    """
+
+    n: int
+    alpha: np.ndarray
+    counts: np.ndarray
+    overlap: np.ndarray
+    r_mean: np.ndarray
+    r_sem: np.ndarray
+    p_unique: np.ndarray
+    p_unique_sem: np.ndarray
+    n_instances: int
+    seed: int
+
+
+def _p_max(n, alpha_max):
+    return int(math.floor(alpha_max * n + 1e-9))
+
+
+def _instances(seed, n_instances):
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_instances)]
+
+
+def _pm1(rng, shape):
+    return (1 - 2 * rng.integers(0, 2, size=shape, dtype=np.int8)).astype(np.float32)
+
+
+def enumerate_storage(n, alpha_max, n_instances, *, seed=0):
+    r"""Exact solution counts of the binary perceptron storage problem over random instances.
+
+    For each instance, ``P_max = floor(alpha_max * n)`` patterns :math:`\xi^\mu \in \{\pm1\}^N` and
+    labels :math:`y^\mu = \pm1` (uniform) are drawn; one enumeration sweep gives the number of
+    solutions :math:`\mathcal N(P')` for every ``P' <= P_max``. The quenched entropy estimate is
+
+    .. math:: s_N(\alpha) = \langle \ln \mathcal N \rangle_{\rm SAT} / N,
+
+    to be compared with the RS entropy :math:`s(\alpha)` of ``perceptron.binary_storage``
+    (κ = 0), which it approaches as :math:`N\to\infty` for :math:`\alpha < \alpha_{KM}`.
+
+    Parameters
+    ----------
+    n : int
+        Odd, ``1 <= n <= 25``.
+    alpha_max : float
+        Largest load, ``>= 0``.
+    n_instances : int
+        Number of independent pattern sets, ``>= 1``.
+    seed : int or None
+        Root seed (``SeedSequence(seed).spawn(n_instances)``); ``None`` draws one and records it.
+
+    Returns
+    -------
+    StorageEnumeration
+
+    Examples
+    --------
+    >>> r = enumerate_storage(7, 1.0, 20, seed=1)
+    >>> r.counts.shape, int(r.counts[0, 0]), float(r.p_sat[1])
+    ((20, 8), 128, 1.0)
+    """
+    where = "enumerate_storage"
+    n = _check_int(n, "n", where, 1, N_MAX, odd=True)
+    alpha_max = _check_float(alpha_max, "alpha_max", where)
+    n_instances = _check_int(n_instances, "n_instances", where, 1)
+    seed = _check_seed(seed, where)
+    p_max = _p_max(n, alpha_max)
+    counts = np.empty((n_instances, p_max + 1), np.int64)
+    for i, rng in enumerate(_instances(seed, n_instances)):
+        rows = _pm1(rng, (p_max, n)) * _pm1(rng, (p_max, 1))      # labels absorbed
+        counts[i] = _enumerate(np.ascontiguousarray(rows), overlaps=False)[0]
+    sat = counts > 0
+    with np.errstate(divide="ignore"):
+        ent = np.where(sat, np.log(np.maximum(counts, 1)) / n, np.nan)
+    n_sat = sat.sum(axis=0)
+    p = n_sat / n_instances
+    return StorageEnumeration(
+        n=n, alpha=_readonly(np.arange(p_max + 1) / n), counts=_readonly(counts),
+        entropy=_readonly(_nanmean(ent)), entropy_sem=_readonly(_sem(ent)),
+        p_sat=_readonly(p), p_sat_sem=_readonly(np.sqrt(p * (1 - p) / n_instances)),
+        n_sat=_readonly(n_sat), n_instances=n_instances, seed=seed)
+
+
+def enumerate_teacher_student(n, alpha_max, n_instances, *, seed=0):
+    r"""Exact version spaces of a Rademacher binary teacher over random ±1 instances.
+
+    Teacher :math:`T` uniform on :math:`\{\pm1\}^N`, patterns uniform ±1, labels
+    :math:`y = \mathrm{sign}(T\cdot\xi)`. For each prefix ``P'``: the version-space size, the mean
+    overlap :math:`R = \langle W\cdot T\rangle/N` of a uniformly drawn consistent student (Gibbs /
+    Bayes posterior; Nishimori: equal to the student–student overlap ``q``), and whether the teacher
+    is the only consistent vector.
+
+    The ``R ≈ 1`` state carries weight of order :math:`e^{-N s(\alpha)}` at finite ``N``, so compare
+    ``r_mean`` with the poorly-generalising RS branch at small α (≲ 0.6) only.
+
+    Parameters
+    ----------
+    n : int
+        Odd, ``1 <= n <= 25``.
+    alpha_max : float
+        Largest load, ``>= 0``.
+    n_instances : int
+        ``>= 1``.
+    seed : int or None
+        Root seed; ``None`` draws one and records it.
+
+    Returns
+    -------
+    TeacherStudentEnumeration
+
+    Examples
+    --------
+    >>> r = enumerate_teacher_student(7, 2.0, 10, seed=0)
+    >>> bool(r.r_mean[0] == 0.0), bool(r.p_unique[-1] >= r.p_unique[0])
+    (True, True)
+    """
+    where = "enumerate_teacher_student"
+    n = _check_int(n, "n", where, 1, N_MAX, odd=True)
+    alpha_max = _check_float(alpha_max, "alpha_max", where)
+    n_instances = _check_int(n_instances, "n_instances", where, 1)
+    seed = _check_seed(seed, where)
+    p_max = _p_max(n, alpha_max)
+    counts = np.empty((n_instances, p_max + 1), np.int64)
+    osums = np.empty((n_instances, p_max + 1), np.int64)
+    for i, rng in enumerate(_instances(seed, n_instances)):
+        teacher = _pm1(rng, n)
+        x = _pm1(rng, (p_max, n))
+        # same gauge as version_space(): the teacher becomes all-ones
+        xg = x * teacher[None, :]
+        y = np.where(xg.sum(axis=1) > 0, np.float32(1), np.float32(-1))
+        counts[i], osums[i] = _enumerate(np.ascontiguousarray(xg * y[:, None]), overlaps=True)
+    overlap = osums / (n * counts)
+    unique = counts == 1
+    pu = unique.mean(axis=0)
+    return TeacherStudentEnumeration(
+        n=n, alpha=_readonly(np.arange(p_max + 1) / n), counts=_readonly(counts),
+        overlap=_readonly(overlap), r_mean=_readonly(overlap.mean(axis=0)),
+        r_sem=_readonly(_sem(overlap)), p_unique=_readonly(pu),
+        p_unique_sem=_readonly(np.sqrt(pu * (1 - pu) / n_instances)),
+        n_instances=n_instances, seed=seed)
