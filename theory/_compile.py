@@ -116,9 +116,11 @@ def compile_expr(expr, args, *, nodes=None):
     expr : sympy expression
     args : sequence of Symbol
         Positional arguments of the returned function.
-    nodes : dict or int, optional
-        Gauss–Hermite nodes per dimension of an expectation, e.g. ``{1: 201, 2: 61}``; an int sets
-        the 1-D count. Defaults to :data:`phasekit.solvers.DEFAULT_NODES`.
+    nodes : dict, int or float, optional
+        Quadrature rule per number of variables of an expectation, e.g. ``{1: 0.05, 2: 61}``: an
+        int is a Gauss–Hermite rule with that many nodes per dimension, a float the step of the
+        trapezoidal rule (see :data:`phasekit.solvers.DEFAULT_NODES` on choosing). A bare int or
+        float sets the 1-D rule.
 
     Returns
     -------
@@ -126,7 +128,7 @@ def compile_expr(expr, args, *, nodes=None):
         ``f(*values)``; values broadcast against each other (vectorised over parameter grids), the
         quadrature nodes live on a trailing axis that is summed out. Compiled functions are cached.
     """
-    if isinstance(nodes, int):
+    if isinstance(nodes, (int, float)):
         nodes = {1: nodes}
     key = tuple(sorted((nodes or {}).items()))
     return _compile_numpy(sp.sympify(expr), tuple(args), key)

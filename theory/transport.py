@@ -355,7 +355,7 @@ class KineticBound:
     kinetic_energy : float
         :math:`C_K = h\sum_k \mathbb E\|v_k\|^2`.
     chord_energy : float
-        :math:`\mathbb E\|x_K - x_0\|^2`.
+        :math:`\mathbb E\|x_K - x_0\|^2` (divided by ``h*K`` when the step is not ``1/K``).
     gap : float
         :math:`\mathbb E\,h\sum_k\|v_k-\bar v\|^2` (``kinetic_energy - chord_energy``).
     block_energies : ndarray, shape (K,)
@@ -384,7 +384,7 @@ def discrete_kinetic_energy(path, h=None) -> KineticBound:
     vbar = chord / (h * K)
     gap = float(np.mean(h * np.sum((v - vbar) ** 2, axis=(0, 2))))
     C = float(h * e.sum())
-    # for h*K != 1 the chord term is (h K) * ||vbar||^2; report the bound that the identity gives
+    # h sum_k |v_k|^2 - |x_K - x_0|^2 / (hK) = h sum_k |v_k - vbar|^2, vbar = (x_K - x_0)/(hK)
     return KineticBound(C, float(np.mean(np.sum(chord ** 2, axis=-1)) / (h * K)), gap, e)
 
 

@@ -31,6 +31,7 @@ E. Gardner, B. Derrida, J. Phys. A 21, 271 (1988); W. Krauth, M. Mézard, J. Phy
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 
@@ -50,6 +51,7 @@ _LATER_BLOCK = 64                # patterns per block for the survivors
 _LOW_BITS = 16                   # rows per weight chunk = 2**_LOW_BITS (6 MB float32 at N = 25)
 _ONES = np.uint64(0x0101010101010101)
 _NOT_BYTE0 = np.uint64(0xFFFFFFFFFFFFFF00)
+_LANES = np.uint64(0x00FF00FF00FF00FF)
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -112,10 +114,15 @@ def _check_pm1_rows(patterns, where, name="patterns"):
 
 
 # ----------------------------------------------------------------------------- the kernel
+@functools.lru_cache(maxsize=4)
 def _weight_table(n_low):
-    """(2**n_low, n_low) float32 table: row i has W_j = 1 - 2*bit_j(i)."""
-    idx = np.arange(2 ** n_low, dtype=np.int64)
-    return (1 - 2 * ((idx[:, None] >> np.arange(n_low)) & 1)).astype(np.float32)
+    """(2**n_low, n_low) float32 table, Fortran order: row i has W_j = 1 - 2*bit_j(i). Read-only."""
+    idx = np.arange(2 ** n_low, dtype=np.int32)
+    tab = np.empty((2 ** n_low, n_low), np.float32, order="F")
+    for j in range(n_low):
+        tab[:, j] = 1 - 2 * ((idx >> j) & 1)
+    tab.setflags(write=False)
+    return tab
 
 
 def _popcount_low(n_low):
@@ -123,20 +130,40 @@ def _popcount_low(n_low):
     return ((idx[:, None] >> np.arange(max(n_low, 1))) & 1).sum(axis=1).astype(np.int64)
 
 
-def _run_lengths(v, nb, buf, tmp):
-    """Length (1..nb) of the leading run of equal bytes in each little-endian uint64 of ``v``.
+def _lowest_change(v, nb, buf, tmp):
+    """Where the leading run of equal bytes of each little-endian uint64 of ``v`` ends.
 
-    Byte j of ``v`` is 1 when pattern j has a positive field. Only bytes < nb count.
-    Returns popcount values: run length r is encoded as 8*r (8*8 = 64 when the run covers all).
+    Byte j of ``v`` is 1 when pattern j has a positive field; only bytes < nb count. On return
+    ``buf`` holds ``2**(8r)`` for a run of length ``r < nb`` and 0 for a complete run (``r = nb``).
     """
     np.left_shift(v, np.uint64(8), out=buf)
     np.bitwise_xor(buf, v, out=buf)                  # byte j (j>=1): v_j xor v_{j-1}
     mask = _NOT_BYTE0 if nb == 8 else np.uint64(((1 << (8 * nb)) - 1) & 0xFFFFFFFFFFFFFF00)
     np.bitwise_and(buf, mask, out=buf)
     np.negative(buf, out=tmp)
-    np.bitwise_and(buf, tmp, out=buf)                # lowest set bit, or 0 when the run is complete
-    np.subtract(buf, np.uint64(1), out=buf)          # 2**(8r) - 1, or all ones (64)
-    return _bitcount(buf)
+    np.bitwise_and(buf, tmp, out=buf)                # lowest set bit (x & -x), or 0
+    return buf
+
+
+def _run_histogram(lb, tmp):
+    """Number of rows whose run ends at byte r, r = 0..7, from ``lb`` (values 2**(8r) or 0).
+
+    The one-hot bytes are summed in 16-bit lanes of uint64 words (even and odd bytes apart), in
+    slices of 2**15 rows so that no lane overflows: far cheaper than a popcount and a bincount.
+    """
+    out = np.zeros(8, np.int64)
+    step = 1 << 15
+    for s in range(0, lb.size, step):
+        x, t = lb[s:s + step], tmp[s:s + step]
+        np.bitwise_and(x, _LANES, out=t)
+        even = int(t.sum(dtype=np.uint64))
+        np.right_shift(x, np.uint64(8), out=t)
+        np.bitwise_and(t, _LANES, out=t)
+        odd = int(t.sum(dtype=np.uint64))
+        for k in range(4):
+            out[2 * k] += (even >> (16 * k)) & 0xFFFF
+            out[2 * k + 1] += (odd >> (16 * k)) & 0xFFFF
+    return out
 
 
 def _bitcount(x):
@@ -166,7 +193,7 @@ def _enumerate(rows, overlaps, chunk_bits=_LOW_BITS):
     n_low = min(chunk_bits, n_free)
     n_hi = n_free - n_low
     n_rows = 2 ** n_low
-    wbuf = np.empty((n_rows, n), np.float32)
+    wbuf = np.empty((n_rows, n), np.float32, order="F")   # high columns contiguous: cheap refill
     wbuf[:, :n_low] = _weight_table(n_low)
     wbuf[:, n - 1] = 1.0
     ov_low = (n_low - 2 * _popcount_low(n_low)) if overlaps else None   # Σ_{j<n_low} W_j
@@ -179,8 +206,8 @@ def _enumerate(rows, overlaps, chunk_bits=_LOW_BITS):
     v = pos.view("<u8").reshape(n_rows)
     buf = np.empty(n_rows, np.uint64)
     tmp = np.empty(n_rows, np.uint64)
-    hist = np.zeros(65, np.int64)
-    ohist = np.zeros(65, np.int64)
+    hist = np.zeros(9, np.int64)                     # rows by run length r = 1..nb
+    ohist = np.zeros(9, np.int64)
     surv_w, surv_ov = [], []
     hi_bits = np.arange(n_hi)
     for hi in range(2 ** n_hi):
@@ -189,25 +216,26 @@ def _enumerate(rows, overlaps, chunk_bits=_LOW_BITS):
             wbuf[:, n_low:n - 1] = hvals.astype(np.float32)
         np.matmul(wbuf, xfirst, out=fields)
         np.greater(fields, 0.0, out=pos)
-        code = _run_lengths(v, nb, buf, tmp)
-        hist += np.bincount(code, minlength=65)
-        full = np.flatnonzero(code == 64) if nb == _FIRST_BLOCK else np.flatnonzero(code >= 8 * nb)
+        lb = _lowest_change(v, nb, buf, tmp)
+        full = np.flatnonzero(lb == 0)               # rows where one of ±W passes all nb patterns
+        h = _run_histogram(lb, tmp)
+        hist[1:nb] += h[1:nb]
+        hist[nb] += n_rows - int(h.sum())
         sign = np.where(pos[full, 0], np.float32(1), np.float32(-1))
         if overlaps:
             ov_hi = int(hvals.sum()) + 1 if n_hi else 1                 # high columns and W_n = +1
             ov = ov_low + ov_hi
             sgn_all = 2 * (v & np.uint64(1)).astype(np.int64) - 1      # which of ±W survives
-            ohist += np.bincount(code, weights=sgn_all * ov, minlength=65).astype(np.int64)
+            np.subtract(lb, np.uint64(1), out=lb)                      # 2**(8r) - 1, or all ones
+            run = np.minimum(_bitcount(lb) >> 3, nb)                    # run length r
+            ohist += np.rint(np.bincount(run, weights=sgn_all * ov, minlength=9)).astype(np.int64)
             surv_ov.append(ov[full] * sign.astype(np.int64))
         if p_total > nb and full.size:
             surv_w.append(wbuf[full] * sign[:, None])
-    # run length r counts for prefixes 1..r; hist is indexed by 8*r (r = 8 when code is 64)
+    # a row whose run has length r gives one solution (W or -W) for each prefix 1..r
     for r in range(1, nb + 1):
-        code_r = 8 * r if r < 8 else 64
-        c = hist[code_r] if r < nb else hist[8 * nb:].sum()
-        o = ohist[code_r] if r < nb else ohist[8 * nb:].sum()
-        counts[1:r + 1] += c
-        osums[1:r + 1] += o
+        counts[1:r + 1] += hist[r]
+        osums[1:r + 1] += ohist[r]
     if p_total == nb:
         return counts, osums
 
@@ -337,20 +365,24 @@ def _readonly(a):
     return a
 
 
-def _sem(x, axis=0):
-    """Standard error of the mean over ``axis`` ignoring NaN (NaN where fewer than 2 values)."""
+def _sem(x):
+    """Standard error of the mean over axis 0 ignoring NaN (NaN where fewer than 2 values)."""
     x = np.asarray(x, float)
-    n = np.sum(np.isfinite(x), axis=axis)
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
+    m = _nanmean(x)
+    dev = np.where(ok, x - m, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.nanstd(x, axis=axis, ddof=1) if x.shape[axis] > 1 else np.full(n.shape, np.nan)
-        return np.where(n > 1, s / np.sqrt(np.maximum(n, 1)), np.nan)
+        var = (dev ** 2).sum(axis=0) / (n - 1)
+        return np.where(n > 1, np.sqrt(var / n), np.nan)
 
 
-def _nanmean(x, axis=0):
+def _nanmean(x):
     x = np.asarray(x, float)
-    n = np.sum(np.isfinite(x), axis=axis)
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, np.nansum(x, axis=axis) / np.maximum(n, 1), np.nan)
+        return np.where(n > 0, np.where(ok, x, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)
 
 
 # ----------------------------------------------------------------------------- ensembles
@@ -410,9 +442,6 @@ class TeacherStudentEnumeration:
         Instance average of ``overlap`` and its standard error.
     p_unique, p_unique_sem : ndarray
         Fraction of instances whose version space is the teacher alone, binomial error.
-    eps_gibbs, eps_gibbs_sem : ndarray
-        Gibbs generalisation error ``<arccos(W·T/N)/π>`` over the version space is not linear in
-        ``W``; this is ``arccos(R)/π`` of the instance-mean ``R`` (first-order error propagation).
     n_instances : int
     seed : int
     """

@@ -1,0 +1,250 @@
+"""The ``phasekit`` command line: a thin layer over the Python API.
+
+Exit codes: 0 success; 1 a solver did not converge or a check failed (the reason is printed);
+2 bad input (unknown model, out-of-domain parameter, malformed ``--set``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+from ._errors import InvalidParameterError
+
+__all__ = ["main"]
+
+
+def _parse_set(items):
+    out = {}
+    for it in items or []:
+        if "=" not in it:
+            raise InvalidParameterError(f"malformed --set {it!r}: expected name=value")
+        k, v = it.split("=", 1)
+        k = k.strip()
+        try:
+            out[k] = float(v)
+        except ValueError:
+            raise InvalidParameterError(f"malformed --set {it!r}: {v!r} is not a number") from None
+    return out
+
+
+def _parse_axis(text, flag):
+    try:
+        name, rng = text.split("=", 1)
+        start, stop, num = rng.split(":")
+        start, stop, num = float(start), float(stop), int(num)
+    except ValueError:
+        raise InvalidParameterError(f"malformed {flag} {text!r}: expected name=start:stop:num") from None
+    if num < 1:
+        raise InvalidParameterError(f"malformed {flag} {text!r}: num must be >= 1")
+    return name.strip(), np.linspace(start, stop, num)
+
+
+def _dumps(obj):
+    def clean(x):
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if isinstance(x, float) and not math.isfinite(x):
+            return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        return x
+    return json.dumps(clean(obj), indent=2)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_list(args):
+    from ._registry import CHECKS, list_models, get_model
+    models = []
+    for name in list_models():
+        m = get_model(name)
+        models.append({
+            "name": name, "description": m.description,
+            "params": {p.name: {"domain": p.interval(), "default": p.default, "doc": p.doc} for p in m.control},
+            "order_parameters": {p.name: p.interval() for p in m.order},
+            "branches": [b.name for b in m.branches],
+            "transitions": {t.name: t.doc for t in m.transitions},
+        })
+    checks = [{"name": c.name, "description": c.description} for c in sorted(CHECKS.values(), key=lambda c: c.name)]
+    if args.json:
+        print(_dumps({"models": models, "checks": checks}))
+        return 0
+    print("Models:")
+    for m in models:
+        ps = ", ".join(f"{k} in {v['domain']}" + (f" (default {v['default']:g})" if v["default"] is not None else "")
+                       for k, v in m["params"].items())
+        print(f"  {m['name']:34s} {m['description']}")
+        print(f"  {'':34s} params: {ps}")
+        if m["transitions"]:
+            print(f"  {'':34s} transitions: {', '.join(m['transitions'])}")
+        if len(m["branches"]) > 1:
+            print(f"  {'':34s} branches: {', '.join(m['branches'])}")
+    print("Checks (theory vs simulation):")
+    for c in checks:
+        print(f"  {c['name']:34s} {c['description']}")
+    return 0
+
+
+def cmd_solve(args):
+    from .solvers import solve
+    res = solve(args.model, _parse_set(args.set), branch=args.branch, tol=args.tol)
+    if args.json:
+        d = res.to_dict()
+        print(_dumps(d))
+    else:
+        print(f"{res.model}  {', '.join(f'{k}={v:g}' for k, v in res.params.items())}  branch={res.branch}")
+        for k, v in res.order_parameters.items():
+            print(f"  {k:12s} = {v:.12g}")
+        print(f"  {'free_entropy':12s} = {res.free_entropy:.12g}")
+        for k, v in res.observables.items():
+            print(f"  {k:12s} = {v:.12g}")
+        print(f"  converged={res.converged} iterations={res.iterations} residual={res.residual:.3g} ({res.message})")
+    if not res.converged:
+        print(f"phasekit: solver did not converge: {res.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_transition(args):
+    from .solvers import find_transition
+    res = find_transition(args.model, args.name, _parse_set(args.set))
+    if args.json:
+        print(_dumps(res.to_dict()))
+    else:
+        print(f"{res.model} {res.name}: {res.along} = {res.value:.12g}  ({res.kind}; {res.message})")
+        if res.order_parameters:
+            print("  at: " + ", ".join(f"{k}={v:.10g}" for k, v in res.order_parameters.items()))
+    if not res.converged:
+        print(f"phasekit: transition not located: {res.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_diagram(args):
+    from .solvers import sweep
+    from .validation.figures import plot_sweep
+    grid = dict([_parse_axis(args.x, "--x")])
+    if args.y:
+        k, v = _parse_axis(args.y, "--y")
+        grid[k] = v
+    res = sweep(args.model, grid, _parse_set(args.set), branch=args.branch, workers=args.workers,
+                scheduler=args.dask, progress=not args.no_progress)
+    os.makedirs(args.out, exist_ok=True)
+    stem = os.path.join(args.out, res.model.replace(".", "_") + "_" + "_".join(grid))
+    paths = [res.to_csv(stem + ".csv"), res.to_json(stem + ".json"),
+             plot_sweep(res, stem + ".png", observable=args.observable)]
+    n_bad = int((~res.converged).sum())
+    print(_dumps({"model": res.model, "files": paths, "points": int(res.converged.size),
+                  "not_converged": n_bad}))
+    return 0
+
+
+def cmd_check(args):
+    from ._registry import get_check
+    spec = get_check(args.name)
+    out = args.out or os.path.join("phasekit-results", "checks")
+    os.makedirs(out, exist_ok=True)
+    res = spec.func(out, quick=args.quick, seed=args.seed)
+    if args.json:
+        print(_dumps({"name": res.name, "passed": res.passed, "metrics": res.metrics,
+                      "figures": list(res.figures), "tables": list(res.tables), "seed": res.seed}))
+    else:
+        print(f"{res.name}: {'PASSED' if res.passed else 'FAILED'}")
+        for k, v in res.metrics.items():
+            print(f"  {k:40s} {v:.6g}" if isinstance(v, (int, float)) else f"  {k:40s} {v}")
+        for f in res.figures:
+            print(f"  figure: {f}")
+    return 0 if res.passed else 1
+
+
+def cmd_derive(args):
+    from .derive import derivation
+    print(derivation(args.model, latex=args.latex))
+    return 0
+
+
+def cmd_reproduce(args):
+    from .reproduce import reproduce
+    report = reproduce(args.out, quick=args.quick, progress=not args.no_progress, only=args.only)
+    print(f"report: {report.path}")
+    print(f"{report.n_passed} passed, {report.n_failed} failed")
+    return 0 if report.n_failed == 0 else 1
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="phasekit", description="Statistical physics of learning: "
+                                "saddle points, transitions, phase diagrams and simulation checks.")
+    from ._version import __version__
+    p.add_argument("--version", action="version", version=f"phasekit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("list", help="list models and checks")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("solve", help="solve the saddle-point equations at one parameter point")
+    s.add_argument("model")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE", help="control parameter (repeatable)")
+    s.add_argument("--branch")
+    s.add_argument("--tol", type=float, default=None)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_solve)
+
+    s = sub.add_parser("transition", help="locate a named transition")
+    s.add_argument("model")
+    s.add_argument("name")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_transition)
+
+    s = sub.add_parser("diagram", help="sweep a 1-D/2-D phase diagram to CSV, JSON and PNG")
+    s.add_argument("model")
+    s.add_argument("--x", required=True, metavar="NAME=START:STOP:NUM")
+    s.add_argument("--y", metavar="NAME=START:STOP:NUM")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.add_argument("--branch")
+    s.add_argument("--observable", default=None, help="quantity to plot (default: entropy)")
+    s.add_argument("--out", default="phasekit-results")
+    s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--dask", metavar="ADDRESS", default=None, help="Dask scheduler address")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=cmd_diagram)
+
+    s = sub.add_parser("check", help="run a theory-versus-simulation check")
+    s.add_argument("name")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--quick", action="store_true")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", default=None)
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("derive", help="print the free entropy and its stationarity equations")
+    s.add_argument("model")
+    s.add_argument("--latex", action="store_true")
+    s.set_defaults(func=cmd_derive)
+
+    s = sub.add_parser("reproduce", help="reproduce the headline figures, tables and report")
+    s.add_argument("--out", default="phasekit-results")
+    s.add_argument("--quick", action="store_true", help="small runs (about 5 minutes on 2 cores)")
+    s.add_argument("--only", action="append", help="restrict to these sections/checks (repeatable)")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=cmd_reproduce)
+    return p
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InvalidParameterError as e:
+        print(f"phasekit: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
