@@ -15,7 +15,7 @@ Measured in one process, interleaved, best of ``--repeats``:
 Also printed, for context: the throughput of a large square sgemm (the machine's peak), and the
 speed-up over a naive enumeration that multiplies all 2^N vectors by all P patterns.
 
-Run: ``python benchmarks/bench_enumeration.py [--n 21] [--alpha 1.0] [--repeats 7]``.
+Run: ``python benchmarks/bench_enumeration.py [--n 21] [--alpha 1.0] [--repeats 15]``.
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=21)
     ap.add_argument("--alpha", type=float, default=1.0)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     n, p = args.n, int(round(args.alpha * args.n))

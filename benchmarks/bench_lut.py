@@ -94,9 +94,7 @@ def _same_candidates(n, P, seed):
     rng = np.random.default_rng(seed)
     X = ln.all_inputs(n)[rng.choice(2**n, P, replace=False)]
     y = rng.integers(0, 2, P) if seed % 2 else ln.parity(n)(X)
-    net = ln.LUTNetwork(rng=seed)
-    net.fit(X, y, callback=None)
-    # replay with the internal state
+    # replay a fit step by step through the internal state
     net2 = ln.LUTNetwork(rng=seed)
     net2.n_features_in_ = n
     net2._nodes, net2._ops, net2._top = [], [], list(range(n))

@@ -91,7 +91,8 @@ def cmd_list(args):
 
 def cmd_solve(args):
     from .solvers import solve
-    res = solve(args.model, _parse_set(args.set), branch=args.branch, tol=args.tol)
+    res = solve(args.model, _parse_set(args.set), branch=args.branch, tol=args.tol, method=args.method,
+                maxiter=args.maxiter)
     if args.json:
         d = res.to_dict()
         print(_dumps(d))
@@ -191,6 +192,8 @@ def build_parser():
     s.add_argument("--set", action="append", metavar="NAME=VALUE", help="control parameter (repeatable)")
     s.add_argument("--branch")
     s.add_argument("--tol", type=float, default=None)
+    s.add_argument("--method", default=None, help="auto (default), fixed_point, anderson, newton, hybr")
+    s.add_argument("--maxiter", type=int, default=None)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_solve)
 

@@ -179,11 +179,16 @@ def solve(model, params: Mapping[str, Any] | None = None, *, x0=None, branch=Non
 
     if method in ("auto", "fixed_point", "anderson") and fp is not None:
         F = lambda y: fp(*c, *y)  # noqa: E731
-        pre_tol = 1e-6 if method == "auto" else tol
+        pre_tol = 1e-4 if method == "auto" else tol
+        x_start = x
         x, ok, it, res, msg = damped_fixed_point(
-            F, x, damping=damping, tol=pre_tol, maxiter=maxiter or 5000, project=project,
-            anderson=5 if method == "anderson" else 0)
+            F, x_start, damping=damping, tol=pre_tol, maxiter=maxiter or 5000, project=project,
+            anderson=0 if method == "fixed_point" else 5)
         iters += it
+        if not ok and method == "auto":  # Anderson can overshoot near q -> 1: plain damped iteration
+            x, ok, it, res, msg = damped_fixed_point(
+                F, x_start, damping=damping, tol=pre_tol, maxiter=maxiter or 5000, project=project)
+            iters += it
         if method != "auto":
             return _finish(model, c_dict, c, x, ok, iters, br.name, method, msg)
     if method in ("auto", "newton"):

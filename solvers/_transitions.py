@@ -149,19 +149,24 @@ def find_fold(model, params, *, along="alpha", branch=None, search=(None, None),
     ci = model.control_names.index(along)
     cvals = [params.get(n, 0.0) for n in model.control_names]
 
-    def F(y):
-        x, a = y[:-1], y[-1]
+    def hess_at(x, a):
         c = list(cvals)
         c[ci] = a
-        g = model.gradient_numeric(*c, *x)
-        h = model.hessian_numeric(*c, *x)
-        scale = np.max(np.abs(h)) ** len(x)
-        return np.append(g, np.linalg.det(h) / scale)
+        return c, model.hessian_numeric(*c, *x)
+
+    # fixed normalisation of det(H) from the first point of the branch (away from the fold)
+    _, h0 = hess_at(np.array([br.values[n][good[0]] for n in names]), grid[good[0]])
+    scale = max(float(np.max(np.abs(h0))), 1e-300) ** len(names)
+
+    def F(y):
+        x, a = y[:-1], y[-1]
+        c, h = hess_at(x, a)
+        return np.append(model.gradient_numeric(*c, *x), np.linalg.det(h) / scale)
 
     sol = so.root(F, np.append(x_ok, a_ok), method="hybr", options={"xtol": tol})
     count += int(sol.nfev)
     res = float(np.max(np.abs(sol.fun)))
-    ok = bool(sol.success and res < 1e-8 and abs(sol.x[-1] - a_ok) < (a_bad - lo))
+    ok = bool(sol.success and res < 1e-8 and abs(sol.x[-1] - a_ok) <= abs(grid[1] - grid[0]))
     return TransitionResult(name, float(sol.x[-1]), along, dict(params), ok, count, res, model.name, "fold",
                             dict(zip(names, map(float, sol.x[:-1]))),
                             f"augmented system: {sol.message}; branch last found at {along}={a_ok:.6f}")

@@ -81,28 +81,21 @@ def _compile_numpy(expr, args, nodes_per_dim):
         scale = None if node.scale == 1 else sp.lambdify(list(args), node.scale,
                                                            modules=[NUMPY_FUNCTIONS, "numpy", "scipy"])
         n = dict(nodes_per_dim).get(len(vs), DEFAULT_NODES.get(len(vs), 21))
-        inner.append((f, scale, len(vs), n))
+        fixed_rule = scaled_rule(n, len(vs), None) if scale is None else None
+        inner.append((f, scale, len(vs), n, fixed_rule))
 
     def evaluate(*vals):
         vals = [np.asarray(v, dtype=float) for v in vals]
+        ex = [v[..., None] for v in vals]
         evs = []
-        for f, scale_f, dim, n in inner:
-            if scale_f is None:
-                z, w = scaled_rule(n, dim, None)
-                ex = [v[..., None] for v in vals]
-                zs = list(z)
-            else:
-                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                    s_raw = scale_f(*vals)
-                s = np.broadcast_to(np.asarray(s_raw, dtype=float),
-                                    np.broadcast_shapes(*(v.shape for v in vals)) if vals else ())
-                z, w = scaled_rule(n, dim, s)
-                ex = [v[..., None] for v in vals]
-                zs = list(z)
-            with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-                g = f(*ex, *zs)
-            evs.append(np.sum(w * g, axis=-1))
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            for f, scale_f, dim, n, rule in inner:
+                if rule is None:
+                    s = np.broadcast_to(np.asarray(scale_f(*vals), dtype=float),
+                                        np.broadcast_shapes(*(v.shape for v in vals)) if vals else ())
+                    rule = scaled_rule(n, dim, s)
+                z, w = rule
+                evs.append(np.sum(w * f(*ex, *z), axis=-1))
             return outer_f(*vals, *evs)
 
     return evaluate

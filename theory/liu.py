@@ -425,21 +425,29 @@ def predicted_decay_rate(lambda3: float, eta: float, Z0: float, *, exact: bool =
     return float(-2 * np.log1p(-x)) if exact else float(2 * x)
 
 
-def predicted_grokking_steps(p: int = 10, train=None, *, eta: float = 1e-3, d: int = 1) -> float:
+def predicted_grokking_steps(p: int = 10, train=None, *, eta: float = 1e-3, d: int = 1,
+                             normalisation: str = "sum") -> float:
     r"""Predicted grokking time :math:`n_h = 1/(\lambda_3(H)\,\eta)` (Liu et al. Fig. 4c–d).
 
-    ``H`` is the Hessian of :math:`\ell_{\rm eff}=\ell_0/Z_0` at a normalised embedding, with
-    :math:`\ell_0 = |A_DE|^2/|P_0(D)|` and :math:`Z_0=(p-1)d` (unit-variance, ddof=1 embedding);
-    so :math:`H = 2A_D^\top A_D/(|P_0(D)|Z_0)` on the non-zero modes. Returns ``inf`` when the
-    linear ground state is not unique. The observed step count is about ``3 n_h``.
+    ``H`` is the Hessian of :math:`\ell_{\rm eff}=\ell_0/Z_0` at a normalised embedding
+    (:math:`Z_0=(p-1)d`, unit variance with ddof = 1), so :math:`H = 2A_D^\top A_D/(cZ_0)` on the
+    non-zero modes with :math:`c=1` for ``normalisation='sum'`` (:math:`\ell_0=|A_DE|^2`, the
+    reference effective flow, whose decay rate :math:`4\lambda_3\eta/Z_0` this reproduces) and
+    :math:`c=|P_0(D)|` for ``'mean'`` (the spec's :math:`\ell_0` with the mean over
+    parallelograms). Returns ``inf`` when the linear ground state is not unique. The observed
+    step count is reported as about ``3 n_h``; the paper's normalisation is unverified.
     """
     p = _check_p(p, "predicted_grokking_steps")
     if not isinstance(eta, Real) or eta <= 0:
         raise _bad("eta", "predicted_grokking_steps", "a float in the range (0, inf)", eta)
+    if normalisation not in ("sum", "mean"):
+        raise _bad("normalisation", "predicted_grokking_steps", "one of 'sum', 'mean'",
+                   normalisation)
     s = spectrum(p, train)
     if s.nullity != 2 or s.n_parallelograms == 0:
         return float("inf")
-    lam3_H = 2 * s.lambda3 / ((p - 1) * d)
+    lam3 = s.lambda3 * (s.n_parallelograms if normalisation == "sum" else 1)
+    lam3_H = 2 * lam3 / ((p - 1) * d)
     return float(1.0 / (lam3_H * eta))
 
 

@@ -229,14 +229,17 @@ def p_success_cascade(n, P):
     With :math:`m` top variables left (each the parity of a block of inputs), two training points
     differ exactly on two given top variables with probability :math:`\approx 2^{-m}`, so the
     Poisson mean is :math:`\lambda_m = \binom P2 2^{-m}` and the step succeeds with probability
-    :math:`1 - \exp[-\binom m2 (1 - e^{-\lambda_m/2})^2]`. Treating the steps as independent,
+    :math:`1 - (1 - w_m)^{\binom m2}`, :math:`w_m = (1 - e^{-\lambda_m/2})^2` (the exponential form
+    of :func:`p_success` is its small-:math:`w` limit and fails for the last steps, where
+    :math:`w_m \to 1`). Treating the steps as independent,
 
     .. math:: P_\text{cascade}(n, P) = \prod_{m=2}^{n}
-              \left(1 - \exp\left[-\binom m2\left(1 - e^{-\lambda_m/2}\right)^2\right]\right),
+              \left[1 - \left(1 - \left(1 - e^{-\lambda_m/2}\right)^2\right)^{\binom m2}\right],
 
-    whose first factor (:math:`m = n`) is :func:`p_success`. The later factors matter only below
-    :math:`P_c`, where a nucleus often stalls; the independence of the steps is an approximation
-    (it still overestimates the simulated success there).
+    whose first factor (:math:`m = n`) is :func:`p_success` to :math:`O(w^2)`. The later factors
+    matter only below :math:`P_c`, where a nucleus often stalls; the independence of the steps is
+    an approximation (it still overestimates the simulated success there, e.g. 0.14 against
+    0.11 ± 0.02 at n = 14, P = 0.75 P_c).
     """
     where = "p_success_cascade"
     n = _n(n, where)

@@ -16,12 +16,16 @@ Implementation notes (why it runs near matrix-product speed):
   negated fields of ``W``, so exactly one of ``±W`` survives the first pattern, and it survives
   exactly the leading run of patterns on which the sign of the field stays that of the first one.
 * The first block of 8 patterns is handled for all vectors with one matmul into an ``(n, 8)`` float32
-  buffer; the 8 comparison bytes of a row are read as one little-endian ``uint64``, and the run
-  length comes from a few bit operations (``x & -x``, popcount). Only the ~``2^{N-9}`` survivors of
-  the first 8 patterns go on, as an explicit matrix, through the remaining patterns.
-* Weights are produced in chunks of ``2^L`` rows whose low ``L`` columns are a fixed table and whose
-  high columns are refilled per chunk, and patterns in blocks, so memory stays at a few tens of MB
-  for ``N = 25`` (the full ``2^21 × 21`` float32 matrix alone would be 176 MB).
+  buffer; the 8 comparison bytes of a row are read as one little-endian ``uint64``, the end of the
+  leading run comes from a few bit operations (``x ^ (x << 8)``, ``x & -x``), and the histogram of
+  run lengths from one sum of those one-hot words in blocks of 255 rows (no carries between
+  bytes). Only the ~``2^{N-8}`` survivors of the first 8 patterns go on, as an explicit matrix,
+  through the remaining patterns.
+* Weights are produced in chunks of ``2^16`` rows whose low 16 columns are a fixed table and whose
+  high columns follow a Gray code (one column rewritten per chunk); the work buffers are reused per
+  thread. Memory stays at a few tens of MB for ``N = 25`` (the full ``2^21 × 21`` float32 matrix
+  alone would be 176 MB).
+* ``benchmarks/bench_enumeration.py`` compares the time with the same float32 products alone.
 
 References
 ----------
@@ -34,6 +38,7 @@ import dataclasses
 import functools
 import math
 import numbers
+import threading
 
 import numpy as np
 
@@ -51,7 +56,6 @@ _LATER_BLOCK = 64                # patterns per block for the survivors
 _LOW_BITS = 16                   # rows per weight chunk = 2**_LOW_BITS (6 MB float32 at N = 25)
 _ONES = np.uint64(0x0101010101010101)
 _NOT_BYTE0 = np.uint64(0xFFFFFFFFFFFFFF00)
-_LANES = np.uint64(0x00FF00FF00FF00FF)
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -145,25 +149,19 @@ def _lowest_change(v, nb, buf, tmp):
     return buf
 
 
-def _run_histogram(lb, tmp):
+def _run_histogram(lb):
     """Number of rows whose run ends at byte r, r = 0..7, from ``lb`` (values 2**(8r) or 0).
 
-    The one-hot bytes are summed in 16-bit lanes of uint64 words (even and odd bytes apart), in
-    slices of 2**15 rows so that no lane overflows: far cheaper than a popcount and a bincount.
+    The words are one-hot in their bytes, so summing at most 255 of them never carries from one
+    byte into the next: one reduction over ``(m, 255)`` blocks and a byte view give the histogram,
+    far cheaper than a popcount and a ``bincount``.
     """
-    out = np.zeros(8, np.int64)
-    step = 1 << 15
-    for s in range(0, lb.size, step):
-        x, t = lb[s:s + step], tmp[s:s + step]
-        np.bitwise_and(x, _LANES, out=t)
-        even = int(t.sum(dtype=np.uint64))
-        np.right_shift(x, np.uint64(8), out=t)
-        np.bitwise_and(t, _LANES, out=t)
-        odd = int(t.sum(dtype=np.uint64))
-        for k in range(4):
-            out[2 * k] += (even >> (16 * k)) & 0xFFFF
-            out[2 * k + 1] += (odd >> (16 * k)) & 0xFFFF
-    return out
+    m = lb.size // 255 * 255
+    parts = [lb[:m].reshape(-1, 255).sum(axis=1, dtype=np.uint64)] if m else []
+    if m < lb.size:
+        parts.append(lb[m:].sum(dtype=np.uint64, keepdims=True))
+    words = np.concatenate(parts).astype("<u8")
+    return words.view(np.uint8).reshape(-1, 8).sum(axis=0, dtype=np.int64)
 
 
 def _bitcount(x):
@@ -175,6 +173,29 @@ def _bitcount(x):
         out += (y & np.uint64(1)).astype(np.uint8)
         y >>= np.uint64(1)
     return out
+
+
+_LOCAL = threading.local()
+
+
+def _work_buffers(n, n_low):
+    """Per-thread work buffers, reused between calls (fresh 10 MB arrays cost page faults).
+
+    ``wbuf`` is the (2**n_low, n) Fortran-order weight chunk with the low table in its first
+    ``n_low`` columns and +1 in the last; the caller refills the high columns.
+    """
+    key = (n, n_low)
+    cached = getattr(_LOCAL, "buffers", None)
+    if cached is None or cached[0] != key:
+        n_rows = 2 ** n_low
+        wbuf = np.empty((n_rows, n), np.float32, order="F")   # high columns contiguous: cheap refill
+        wbuf[:, :n_low] = _weight_table(n_low)
+        wbuf[:, n - 1] = 1.0
+        cached = (key, (wbuf, np.empty((n_rows, _FIRST_BLOCK), np.float32),
+                        np.empty((n_rows, _FIRST_BLOCK), np.bool_), np.empty(n_rows, np.uint64),
+                        np.empty(n_rows, np.uint64)))
+        _LOCAL.buffers = cached
+    return cached[1]
 
 
 def _enumerate(rows, overlaps, chunk_bits=_LOW_BITS):
@@ -193,45 +214,48 @@ def _enumerate(rows, overlaps, chunk_bits=_LOW_BITS):
     n_low = min(chunk_bits, n_free)
     n_hi = n_free - n_low
     n_rows = 2 ** n_low
-    wbuf = np.empty((n_rows, n), np.float32, order="F")   # high columns contiguous: cheap refill
-    wbuf[:, :n_low] = _weight_table(n_low)
-    wbuf[:, n - 1] = 1.0
+    wbuf, fields, pos, buf, tmp = _work_buffers(n, n_low)
+    v = pos.view("<u8").reshape(n_rows)
     ov_low = (n_low - 2 * _popcount_low(n_low)) if overlaps else None   # Σ_{j<n_low} W_j
 
     nb = min(_FIRST_BLOCK, p_total)
     xfirst = np.zeros((n, _FIRST_BLOCK), np.float32)
     xfirst[:, :nb] = rows[:nb].T
-    fields = np.empty((n_rows, _FIRST_BLOCK), np.float32)
-    pos = np.empty((n_rows, _FIRST_BLOCK), np.bool_)
-    v = pos.view("<u8").reshape(n_rows)
-    buf = np.empty(n_rows, np.uint64)
-    tmp = np.empty(n_rows, np.uint64)
     hist = np.zeros(9, np.int64)                     # rows by run length r = 1..nb
     ohist = np.zeros(9, np.int64)
-    surv_w, surv_ov = [], []
+    surv_idx, surv_hi, surv_sign, surv_ov = [], [], [], []
     hi_bits = np.arange(n_hi)
-    for hi in range(2 ** n_hi):
-        if n_hi:
-            hvals = 1 - 2 * ((hi >> hi_bits) & 1)
+    prev = 0
+    for step in range(2 ** n_hi):
+        hi = step ^ (step >> 1)                      # Gray code: one high column changes per chunk
+        hvals = 1 - 2 * ((hi >> hi_bits) & 1)
+        if step == 0 and n_hi:
             wbuf[:, n_low:n - 1] = hvals.astype(np.float32)
+        elif n_hi:
+            j = (hi ^ prev).bit_length() - 1
+            wbuf[:, n_low + j] = hvals[j]
+        prev = hi
         np.matmul(wbuf, xfirst, out=fields)
         np.greater(fields, 0.0, out=pos)
         lb = _lowest_change(v, nb, buf, tmp)
-        full = np.flatnonzero(lb == 0)               # rows where one of ±W passes all nb patterns
-        h = _run_histogram(lb, tmp)
+        h = _run_histogram(lb)
         hist[1:nb] += h[1:nb]
         hist[nb] += n_rows - int(h.sum())
-        sign = np.where(pos[full, 0], np.float32(1), np.float32(-1))
+        if overlaps or p_total > nb:
+            full = np.flatnonzero(lb == 0)           # rows where one of ±W passes all nb patterns
+            sign = np.where(pos[full, 0], 1, -1).astype(np.int8)
         if overlaps:
-            ov_hi = int(hvals.sum()) + 1 if n_hi else 1                 # high columns and W_n = +1
+            ov_hi = int(hvals.sum()) + 1                                # high columns and W_n = +1
             ov = ov_low + ov_hi
             sgn_all = 2 * (v & np.uint64(1)).astype(np.int64) - 1      # which of ±W survives
             np.subtract(lb, np.uint64(1), out=lb)                      # 2**(8r) - 1, or all ones
             run = np.minimum(_bitcount(lb) >> 3, nb)                    # run length r
             ohist += np.rint(np.bincount(run, weights=sgn_all * ov, minlength=9)).astype(np.int64)
-            surv_ov.append(ov[full] * sign.astype(np.int64))
+            surv_ov.append(ov[full] * sign)
         if p_total > nb and full.size:
-            surv_w.append(wbuf[full] * sign[:, None])
+            surv_idx.append(full)
+            surv_hi.append(np.repeat(hvals[None, :].astype(np.float32), full.size, axis=0))
+            surv_sign.append(sign)
     # a row whose run has length r gives one solution (W or -W) for each prefix 1..r
     for r in range(1, nb + 1):
         counts[1:r + 1] += hist[r]
@@ -239,7 +263,12 @@ def _enumerate(rows, overlaps, chunk_bits=_LOW_BITS):
     if p_total == nb:
         return counts, osums
 
-    w = np.concatenate(surv_w) if surv_w else np.zeros((0, n), np.float32)
+    w = np.ones((sum(a.size for a in surv_idx), n), np.float32)        # the survivors, explicitly
+    if surv_idx:
+        idx = np.concatenate(surv_idx)
+        w[:, :n_low] = np.take(_weight_table(n_low), idx, axis=0)
+        w[:, n_low:n - 1] = np.concatenate(surv_hi)
+        w *= np.concatenate(surv_sign)[:, None]
     ov = np.concatenate(surv_ov) if overlaps and surv_ov else np.zeros(w.shape[0], np.int64)
     start = nb
     while start < p_total and w.shape[0]:

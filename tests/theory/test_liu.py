@@ -85,8 +85,11 @@ def test_effective_flow_decay_rate():
 
 
 def test_predicted_grokking_steps():
-    n_h = L.predicted_grokking_steps(10, eta=1e-3)
+    n_h = L.predicted_grokking_steps(10, eta=1e-3, normalisation="mean")
     np.testing.assert_allclose(n_h, 1 / (2 * (3 / 7) / 9 * 1e-3), rtol=1e-10, atol=0)
+    # 'sum' is the time constant of the reference flow: 1/n_h = half the l0 decay rate
+    n_s = L.predicted_grokking_steps(10, eta=1e-3)
+    np.testing.assert_allclose(2 / n_s, 4 * 30 * 1e-3 / 9, rtol=1e-12, atol=0)
     assert L.predicted_grokking_steps(10, np.arange(5)) == float("inf")
 
 
