@@ -607,7 +607,6 @@ def check_cluster_invariant() -> SymbolicCheck:
     x0dot = -etax * sp.diff(loss, x0)
     # each of the N cluster members feels d(e_c^2/2)/dx = a e_c: the rigid cluster moves as one
     xcdot = -etax * a * ec
-    d = x0 - xc
     # invariant set: x0 + N xc = 0 and e0 + N ec = 0  ->  xc = -x0/N, b solved
     xc_sol = -x0 / N
     b_sol = sp.solve(sp.Eq((e0 + N * ec).subs(xc, xc_sol), 0), b)[0]

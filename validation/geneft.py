@@ -34,7 +34,7 @@ import numpy as np
 from phasekit._errors import InvalidParameterError
 from phasekit.theory import geneft as _th
 
-from ._common import SimStats, binomial_estimate, estimate, spawn_rngs
+from ._common import SimStats, binomial_estimate, estimate
 
 __all__ = [
     "equivalence_labels", "relation_labels", "ClosureResult", "closure_accuracy",

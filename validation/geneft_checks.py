@@ -252,7 +252,7 @@ def _phase_grid_figure(ax, pd, title, xlabel, ylabel):
     ax.plot([lo, hi], [lo, hi], "k:", lw=1, label="ratio 1")
     ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel,
            title=f"{title} (slope {pd.slope:.2f})")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 @register_check("geneft.autoencoder", "GenEFT autoencoder: lr x lr phases, induction gap, "
@@ -367,7 +367,8 @@ def check_liu_toy(out_dir, *, quick=False, seed=0) -> CheckResult:
     """Spec checks 18–19."""
     rows, metrics, ok = [], {}, True
     seeds = list(range(seed, seed + (2 if quick else 4)))
-    runs = [vl.train_liu(rng=s, eval_every=5 if quick else 1) for s in seeds]
+    runs = [vl.train_liu(rng=s, eval_every=5 if quick else 1, steps=3000 if quick else 5000)
+            for s in seeds]
     comp = [r.phase == "generalization" for r in runs]
     gen_runs = [r for r in runs if r.step_test is not None]
     precede = [r.extra["step_rqi"] is not None and r.extra["step_rqi"] <= r.step_test
