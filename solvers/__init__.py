@@ -1,11 +1,11 @@
 """Model-agnostic numerics: quadrature, saddle points, continuation, transitions, sweeps."""
 from ._quadrature import DEFAULT_NODES, gauss_hermite, gaussian_expectation, gaussian_expectation_quad
 from ._results import BranchResult, SaddlePoint, SweepResult, TransitionResult
-from ._fixed_point import damped_fixed_point, solve
+from ._fixed_point import damped_fixed_point, solve, solve_batch
 
 __all__ = ["DEFAULT_NODES", "gauss_hermite", "gaussian_expectation", "gaussian_expectation_quad",
            "SaddlePoint", "BranchResult", "TransitionResult", "SweepResult",
-           "damped_fixed_point", "solve"]
+           "damped_fixed_point", "solve", "solve_batch"]
 from ._continuation import continue_branch
 from ._transitions import find_fold, find_transition
 

@@ -10,7 +10,7 @@ import scipy.optimize as so
 from .._errors import InvalidParameterError
 from ._results import SaddlePoint
 
-__all__ = ["solve", "damped_fixed_point", "as_model"]
+__all__ = ["solve", "solve_batch", "damped_fixed_point", "as_model"]
 
 _METHODS = ("auto", "fixed_point", "anderson", "newton", "hybr")
 
@@ -236,3 +236,146 @@ def _result(model, c_dict, x, phi, ok, iters, res, branch, method, msg):
                        free_entropy=float(phi), observables=obs, converged=bool(ok),
                        iterations=int(iters), residual=float(res), branch=branch, method=method,
                        message=msg)
+
+
+def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=None):
+    r"""Solve the saddle-point equations at many parameter points at once (vectorised).
+
+    All points start from the ``branch`` start and are iterated together: damped fixed-point
+    iteration of the derived fixed-point form to 1e-4, then Newton steps with the symbolic
+    Hessian (batched ``numpy.linalg.solve``) and a per-point step-halving line search. This is
+    the fast path of :func:`~phasekit.solvers.sweep` and of learning curves; use
+    :func:`~phasekit.solvers.continue_branch` to follow a metastable branch by warm starts.
+
+    Parameters
+    ----------
+    model : EquilibriumModel or str
+    params : dict
+        Control parameters; values may be arrays (broadcast together) — missing ones take their
+        defaults. Every value is validated against the declared domain.
+
+    Returns
+    -------
+    dict
+        ``values`` (order parameters, ``free_entropy`` and observables, arrays of the broadcast
+        shape), ``converged``, ``residual``, ``iterations`` (arrays) and ``branch``.
+    """
+    model = as_model(model)
+    where = f"solve_batch({model.name})"
+    arrs = {}
+    for k, v in dict(params or {}).items():
+        arrs[k] = np.asarray(v, dtype=float)
+    shape = np.broadcast_shapes(*(a.shape for a in arrs.values())) if arrs else ()
+    flat = {k: np.broadcast_to(a, shape).ravel() for k, a in arrs.items()}
+    npts = int(np.prod(shape)) if shape else 1
+    # validate every point through the declared domains (vectorised check, scalar message)
+    first = model.validate_params({k: v[0] for k, v in flat.items()}, where)
+    for k, v in flat.items():
+        p = next(p for p in model.control if p.name == k)
+        bad = ~np.array([p.contains(float(x)) for x in v]) if v.size < 64 else ~_contains_vec(p, v)
+        if bad.any():
+            p.validate(v[np.flatnonzero(bad)[0]], where)
+    c = [flat[n] if n in flat else np.full(npts, first[n]) for n in model.control_names]
+    br = model.branch(branch)
+    tol = 1e-10 if tol is None else float(tol)
+    damping = getattr(model, "damping", 0.5) if damping is None else damping
+    n = len(model.order)
+    if br.fixed is not None:
+        x = np.tile([br.fixed[k] for k in model.order_names], (npts, 1))
+        phi = np.full(npts, float(br.free_entropy))
+        conv = np.ones(npts, bool)
+        res = np.zeros(npts)
+        its = np.zeros(npts, int)
+        obs = {}
+        fo = getattr(model, "fixed_observables", None)
+        if fo is not None:
+            o = fo(br.name, first)
+            obs = {k: np.full(npts, v) for k, v in o.items()}
+        obs.setdefault(model.entropy_observable, phi)
+        return _batch_out(model, shape, x, phi, obs, conv, res, its, br.name)
+    start = model.start(first, br.name)
+    x = np.tile([float(start[k]) for k in model.order_names], (npts, 1))
+    project = _projector(model)
+    x = project(x)
+    its = np.zeros(npts, int)
+    fp = model.fixed_point_numeric
+    with np.errstate(all="ignore"):
+        if fp is not None:
+            active = np.ones(npts, bool)
+            for it in range(min(maxiter or 300, 300)):
+                if not active.any():
+                    break
+                idx = np.flatnonzero(active)
+                fx = fp(*[ci[idx] for ci in c], *x[idx].T)
+                r = np.max(np.abs(fx - x[idx]), axis=-1)
+                x[idx] = project((1 - damping) * fx + damping * x[idx])
+                its[idx] += 1
+                active[idx[~(r > 1e-4)]] = False  # converged, or NaN: Newton decides
+        grad, hess = model.gradient_numeric, model.hessian_numeric
+        active = np.ones(npts, bool)
+        for it in range(maxiter or 60):
+            if not active.any():
+                break
+            idx = np.flatnonzero(active)
+            ca = [ci[idx] for ci in c]
+            g = grad(*ca, *x[idx].T)
+            h = hess(*ca, *x[idx].T)
+            step = _batched_solve(h, -g)
+            gn = np.max(np.abs(g), axis=-1)
+            lam = np.ones(idx.size)
+            xn = project(x[idx] + lam[:, None] * step)
+            accepted = np.zeros(idx.size, bool)
+            for _ in range(30):
+                gnew = grad(*ca, *xn.T)
+                ok = np.all(np.isfinite(gnew), axis=-1) & (np.max(np.abs(gnew), axis=-1) <= gn * (1 - 1e-4 * lam) + 1e-300)
+                accepted |= ok
+                if accepted.all():
+                    break
+                lam = np.where(accepted, lam, 0.5 * lam)
+                xn = np.where(accepted[:, None], xn, project(x[idx] + lam[:, None] * step))
+            small = np.max(np.abs(lam[:, None] * step), axis=-1) < tol * np.maximum(1, np.max(np.abs(xn), axis=-1))
+            x[idx] = np.where(accepted[:, None], xn, x[idx])
+            its[idx] += 1
+            done = (accepted & small) | ~accepted | ~np.all(np.isfinite(step), axis=-1)
+            active[idx[done]] = False
+        if fp is not None:
+            resid = np.max(np.abs(fp(*c, *x.T) - x), axis=-1)
+        else:
+            resid = np.max(np.abs(grad(*c, *x.T)), axis=-1)
+        resid = np.where(np.isfinite(resid), resid, np.inf)
+        phi = np.broadcast_to(model.phi_numeric(*c, *x.T), (npts,)).astype(float)
+        conv = (resid < 1e-7) & np.isfinite(phi)
+        obs = {k: np.broadcast_to(f(*c, *x.T, phi), (npts,)).astype(float)
+               for k, f in model.observables_numeric.items()}
+    return _batch_out(model, shape, x, phi, obs, conv, resid, its, br.name)
+
+
+def _contains_vec(p, v):
+    lo_ok = v >= p.low if p.closed in ("both", "left") else v > p.low
+    hi_ok = v <= p.high if p.closed in ("both", "right") else v < p.high
+    return np.isfinite(v) & lo_ok & hi_ok
+
+
+def _batched_solve(h, b):
+    try:
+        return np.linalg.solve(h, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.full_like(b, np.nan)
+        for i in range(b.shape[0]):
+            try:
+                out[i] = np.linalg.solve(h[i], b[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _batch_out(model, shape, x, phi, obs, conv, res, its, branch):
+    values = {k: x[:, i].reshape(shape) for i, k in enumerate(model.order_names)}
+    values["free_entropy"] = np.asarray(phi, dtype=float).reshape(shape)
+    for k, v in obs.items():
+        values.setdefault(k, np.asarray(v, dtype=float).reshape(shape))
+    conv = np.asarray(conv, bool).reshape(shape)
+    for k in values:  # never a silent wrong number: NaN where not converged
+        values[k] = np.where(conv, values[k], np.nan)
+    return {"values": values, "converged": conv, "residual": np.asarray(res, float).reshape(shape),
+            "iterations": np.asarray(its, int).reshape(shape), "branch": branch}

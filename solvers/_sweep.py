@@ -7,24 +7,29 @@ import numpy as np
 
 from .._errors import InvalidParameterError
 from ._continuation import continue_branch
-from ._fixed_point import as_model
+from ._fixed_point import as_model, solve_batch
 from ._results import SweepResult, provenance
 
 __all__ = ["sweep"]
 
 
-def _row(model, params, along, values, branch, tol):
+def _row(model, params, along, values, branch, tol, continuation=False):
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    br = continue_branch(model, params, along=along, values=values, branch=branch, tol=tol)
-    return br.values, br.converged, br.residual, br.iterations
+    if continuation:
+        br = continue_branch(model, params, along=along, values=values, branch=branch, tol=tol)
+        return br.values, br.converged, br.residual, br.iterations
+    out = solve_batch(model, dict(params, **{along: np.asarray(values, dtype=float)}), branch=branch, tol=tol)
+    return out["values"], out["converged"], out["residual"], out["iterations"]
 
 
 def sweep(model, grid, params=None, *, branch=None, tol=None, workers=None, scheduler=None,
-          progress=True) -> SweepResult:
+          progress=True, continuation=False) -> SweepResult:
     r"""Solve a model on a 1-D or 2-D grid of control parameters.
 
-    The first grid axis is followed by continuation (warm starts along each row); rows (one per
-    value of the second axis) are independent tasks run on ``workers`` local processes
+    Each row (the first grid axis, at one value of the second) is solved at once by the
+    vectorised :func:`~phasekit.solvers.solve_batch` from the branch start, or, with
+    ``continuation=True``, followed point by point with warm starts (to stay on a metastable
+    branch). Rows are independent tasks run on ``workers`` local processes
     (``concurrent.futures``; ``workers=1`` runs in this process) or, when ``scheduler`` is a Dask
     scheduler address (``"tcp://host:8786"``) or a ``dask.distributed.Client``, on that cluster.
     Both paths run the same task function and give the same numbers.
@@ -66,7 +71,7 @@ def sweep(model, grid, params=None, *, branch=None, tol=None, workers=None, sche
         for v in axes[along]:
             model.validate_params(dict(r, **{along: v}), f"sweep({model.name})")
 
-    tasks = [(model, r, along, axes[along], branch, tol) for r in rows]
+    tasks = [(model, r, along, axes[along], branch, tol, continuation) for r in rows]
     results = _run(tasks, workers, scheduler, progress, desc=f"sweep {model.name}")
     keys = list(results[0][0])
     shape_rows = (len(axes[along]),) if len(names) == 1 else (len(axes[names[1]]), len(axes[along]))
@@ -74,7 +79,7 @@ def sweep(model, grid, params=None, *, branch=None, tol=None, workers=None, sche
         arr = np.array([res[i][k] if k is not None else res[i] for res in results])
         return arr.reshape(shape_rows).T if len(names) == 2 else arr.reshape(shape_rows)
     values = {k: stack(0, k) for k in keys}
-    prov = provenance(model=model.name, params=base, branch=branch, tol=tol,
+    prov = provenance(model=model.name, params=base, branch=branch, tol=tol, continuation=continuation,
                       grid={k: [float(v[0]), float(v[-1]), int(v.size)] for k, v in axes.items()},
                       backend="dask" if scheduler is not None else "processes")
     return SweepResult(model=model.name, params=base, axes=axes, values=values,

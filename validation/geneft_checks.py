@@ -311,6 +311,18 @@ def check_autoencoder(out_dir, *, quick=False, seed=0) -> CheckResult:
     ok &= gap >= 0.05 and max(np.mean(acc[1]), np.mean(acc[3])) < f_ub
     rows.append(dict(table="induction", mode1=np.mean(acc[1]), mode3=np.mean(acc[3]),
                      gain=gap, f_ub=f_ub))
+    if not quick:  # greater-than: mode 2 (difference) vs mode 1 (exploratory, not gated)
+        acc_gt = {}
+        for mode in (1, 2):
+            acc_gt[mode] = [vg.train_autoencoder(relation="greater", mode=mode,
+                                                 train_fraction=0.2, steps=steps,
+                                                 rng=s).full_accuracy for s in seeds]
+        f_ub_gt = tg.statics("total_order", 30, fractions=(0.2,)).f_ub[0]
+        metrics.update(greater_mode1=float(np.mean(acc_gt[1])),
+                       greater_mode2=float(np.mean(acc_gt[2])), f_ub_greater_0_2=float(f_ub_gt))
+        rows.append(dict(table="induction_greater", mode1=np.mean(acc_gt[1]),
+                         mode2=np.mean(acc_gt[2]), gain=np.mean(acc_gt[2]) - np.mean(acc_gt[1]),
+                         f_ub=f_ub_gt))
     gen = vg.train_autoencoder(eta_enc=3e-3, eta_dec=1e-3, steps=2000, rng=seed)
     labels = np.arange(30) % 3
     sil = vg.silhouette(gen.embedding, labels)

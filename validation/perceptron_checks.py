@@ -32,7 +32,7 @@ import numpy as np
 from .._registry import CheckResult, register_check
 from ._common import figure, save_figure
 from .enumeration import enumerate_storage, enumerate_teacher_student
-from .spherical import cover_probability, max_margin, simulate_cover, simulate_max_margin
+from .spherical import cover_probability, simulate_cover, simulate_max_margin
 
 __all__ = ["check_binary_storage_enumeration", "check_teacher_student_enumeration",
            "check_cover_lp", "check_adatron_margin"]

@@ -6,7 +6,6 @@ import os
 import numpy as np
 import pytest
 
-import phasekit
 from phasekit._registry import CHECKS, CheckResult, get_check
 from phasekit.validation import perceptron_checks  # noqa: F401  (registers the checks)
 
