@@ -238,11 +238,11 @@ def _result(model, c_dict, x, phi, ok, iters, res, branch, method, msg):
                        message=msg)
 
 
-def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=None):
+def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=None, pre_tol=1e-2):
     r"""Solve the saddle-point equations at many parameter points at once (vectorised).
 
     All points start from the ``branch`` start and are iterated together: damped fixed-point
-    iteration of the derived fixed-point form to 1e-4, then Newton steps with the symbolic
+    iteration of the derived fixed-point form to ``pre_tol``, then Newton steps with the symbolic
     Hessian (batched ``numpy.linalg.solve``) and a per-point step-halving line search. This is
     the fast path of :func:`~phasekit.solvers.sweep` and of learning curves; use
     :func:`~phasekit.solvers.continue_branch` to follow a metastable branch by warm starts.
@@ -310,7 +310,7 @@ def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=N
                 r = np.max(np.abs(fx - x[idx]), axis=-1)
                 x[idx] = project((1 - damping) * fx + damping * x[idx])
                 its[idx] += 1
-                active[idx[~(r > 1e-4)]] = False  # converged, or NaN: Newton decides
+                active[idx[~(r > pre_tol)]] = False  # close enough, or NaN: Newton decides
         grad, hess = model.gradient_numeric, model.hessian_numeric
         active = np.ones(npts, bool)
         for it in range(maxiter or 60):

@@ -110,3 +110,21 @@ def ising_entropy_quad(q, qh, alpha):
     psi = 2 * Dz(lambda x: H(-th * x) * logH(-th * x), points=(-8 * c, -c, 0.0, c, 8 * c))
     return (Dz(lambda z: np.logaddexp(math.sqrt(qh) * z + qh, -(math.sqrt(qh) * z + qh))) - qh / 2 - q * qh / 2
             + alpha * psi)
+
+
+def ising_poor_branch_quad(alphas, tol=1e-10, damping=0.3, maxiter=100000, warm=True):
+    """Reference learning curve of the Ising teacher-student poor branch: for each alpha, damped
+    iteration of the composed map q <- F(q) (quad), warm-started from the previous alpha
+    (``warm=True``) or from the uninformative state q = 1e-3 (``warm=False``)."""
+    out, q = [], 1e-3
+    for a in alphas:
+        if not warm:
+            q = 1e-3
+        for _ in range(maxiter):
+            qn, qh = ising_F(q, a)
+            if abs(qn - q) < tol:
+                q = qn
+                break
+            q = damping * q + (1 - damping) * qn
+        out.append((q, ising_F(q, a)[1]))
+    return out

@@ -220,9 +220,9 @@ def description_length(relation: str = "equivalence", n: int = 30, *, k: int = 3
 def positive_prior(relation: str = "equivalence", *, k: int = 3) -> float:
     """Chance ``p*`` that an undetermined pair is positive (GenEFT Eq. 5).
 
-    ``1/k`` for ``k`` equivalence classes, ``1/2`` for bipartite and for generic/symmetric
-    relations, ``1/3`` for greater-than (of the three orders of {x, y, z} compatible with x < y,
-    only one puts z between... see the spec §2.2; the value is the spec's ≈ 1/3).
+    ``1/k`` for ``k`` equal equivalence classes; ``1/2`` for bipartite and for generic/symmetric
+    relations; ``1/3`` for greater-than, the spec's approximation (§2.2: given x < y, three orders
+    of {x, y, z} are compatible, xyz, xzy and zxy).
     """
     if relation not in RELATIONS:
         raise _bad("relation", "positive_prior", f"one of {RELATIONS}", relation)

@@ -40,7 +40,7 @@ from ._symbolic import E, G, H, expand_expectations, gaussian_ibp, log2cosh, log
 __all__ = [
     "SphericalStorage", "BinaryStorage", "SphericalTeacher", "IsingTeacher",
     "spherical_capacity", "spherical_capacity_expr", "spherical_kappa_max",
-    "binary_q_to_one_expr", "teacher_channel", "annealed_ising_teacher",
+    "binary_q_to_one_expr", "teacher_channel", "teacher_channel_conjugate", "annealed_ising_teacher",
     "ising_annealed_transition",
 ]
 
@@ -56,6 +56,19 @@ QHAT = Param("qhat", 0.0, math.inf, "left", 1.0, doc="conjugate of q")
 
 def _u(qq=q):
     return (kappa - sp.sqrt(qq) * z) / sp.sqrt(1 - qq)
+
+
+def teacher_channel_conjugate(qq=q):
+    r"""The conjugate :math:`\hat q = 2\alpha\Psi_{out}'(q)` of the sign channel in closed form,
+
+    .. math:: \hat q = \frac{\alpha}{\pi\sqrt{1-q}}\int Dt\, \frac{e^{-q t^2/2}}{H(-\sqrt q\, t)},
+
+    obtained from the derivative of :func:`teacher_channel` by the substitution t = θξ (the change
+    of variables of the spec done analytically, so the integrand is smooth for every q < 1). A
+    hand-simplified fast form: ``tests/theory/test_perceptron.py`` checks that it equals the
+    sympy derivative ``2 alpha d Psi_out/dq`` at random points.
+    """
+    return alpha / (sp.pi * sp.sqrt(1 - qq)) * E(sp.exp(-qq * t**2 / 2 - logH(-sp.sqrt(qq) * t)), t)
 
 
 def teacher_channel(qq=q):
@@ -254,7 +267,8 @@ class SphericalTeacher(EquilibriumModel):
     @functools.cached_property
     def fixed_point(self):
         # d phi/dq = -q/(2(1-q)) + alpha Psi'(q) = 0  <=>  q = qhat/(1+qhat), qhat = 2 alpha Psi'(q)
-        qh = expand_expectations(gaussian_ibp(2 * alpha * sp.diff(teacher_channel(), q)))
+        # (qhat in the closed form of teacher_channel_conjugate, tied to the derivative by a test)
+        qh = teacher_channel_conjugate()
         return {q: qh / (1 + qh)}
 
     def observables(self):
@@ -291,6 +305,13 @@ class IsingTeacher(EquilibriumModel):
     def free_entropy(self):
         return (E(log2cosh(sp.sqrt(qhat) * z + qhat), z) - qhat / 2 - q * qhat / 2
                 + alpha * teacher_channel())
+
+    @functools.cached_property
+    def fixed_point(self):
+        # q from d phi/d qhat = 0 (derived); qhat from d phi/dq = 0, i.e. qhat = 2 alpha Psi'(q),
+        # in the closed form of teacher_channel_conjugate (tied to the derivative by a test)
+        derived = EquilibriumModel.fixed_point.func(self)
+        return {q: derived[q], qhat: teacher_channel_conjugate()}
 
     def observables(self):
         return {"entropy": self.phi_symbol, "bits": self.phi_symbol / sp.log(2), "R": q,

@@ -13,7 +13,7 @@ import phasekit as pk
 from phasekit.theory import compile_expr, perceptron as P
 from phasekit.theory.perceptron import alpha, kappa, q, qhat, z
 
-from .._problems import (Dz, binary_rs_quad, gardner_capacity_mpmath, gibbs_R_glm, gibbs_R_quad,
+from .._problems import (Dz, binary_rs_quad, gardner_capacity_mpmath, gibbs_R_glm, gibbs_R_quad, glm_qhat_quad,
                          ising_entropy_quad, ising_spinodal_quad, logH, mills)
 
 
@@ -240,12 +240,24 @@ def test_annealed_transition():
     assert P.annealed_ising_teacher(1.0, 3.0) == pytest.approx(0.0, abs=1e-15)
 
 
+def test_closed_form_channel_conjugate_is_the_derivative():
+    # the fast closed form qhat(q) used in the fixed-point form equals 2 alpha dPsi_out/dq from sympy
+    derived = P.expand_expectations(P.gaussian_ibp(2 * alpha * sp.diff(P.teacher_channel(), q)))
+    f = compile_expr(derived - P.teacher_channel_conjugate(), (alpha, q))
+    qs = np.array([0.05, 0.3, 0.6, 0.9, 0.99])
+    np.testing.assert_allclose(f(1.3, qs), 0, atol=1e-10)
+    # and the spec's GLM form (2 alpha/(1-q)) int G(theta xi)^2/H(-theta xi), by quad
+    for qq in (0.3, 0.9):
+        assert float(compile_expr(P.teacher_channel_conjugate(), (alpha, q))(1.3, qq)) == pytest.approx(
+            glm_qhat_quad(qq, 1.3), rel=1e-10)
+
+
 def test_nishimori_reduction_symbolic():
     # On the Nishimori line d phi/d qhat = 0 reduces to q = E tanh (using E tanh = E tanh^2):
     m = pk.get_model("perceptron.ising_teacher")
     fq = m.fixed_point[q]
     s_ = sp.sqrt(qhat) * z + qhat
     reduced = fq.subs({sp.tanh(s_) ** 2: sp.tanh(s_)})
-    assert sp.simplify(P.expand_expectations(reduced) - P.E(sp.tanh(s_), z)) == 0 if hasattr(P, "expand_expectations") else True
+    assert sp.simplify(P.expand_expectations(reduced) - P.E(sp.tanh(s_), z)) == 0
     f = compile_expr(fq - (2 * P.E(sp.tanh(s_), z) - P.E(sp.tanh(s_) ** 2, z)), (qhat,))
     np.testing.assert_allclose(f(np.array([0.2, 1.0, 3.0])), 0, atol=1e-12)

@@ -170,3 +170,13 @@ def test_relations():
         assert R.shape == (30, 30)
     assert vg.relation_labels("mod3").mean() == pytest.approx(1 / 3)
     assert tg.positive_prior("equivalence", k=5) == pytest.approx(vg.relation_labels("mod5").mean())
+
+
+@pytest.mark.slow
+def test_phase_diagram_boundary_slope():
+    """5x5 grid at 4000 steps (about 1 min on 2 cores): a G/M boundary of slope near 1."""
+    pd = vg.lr_phase_diagram((1e-4, 3e-4, 1e-3, 3e-3, 1e-2), (3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
+                             n_jobs=2)
+    assert 0.7 <= pd.slope <= 2.0        # measured 1.46 (seed 0)
+    maj = pd.majority()
+    assert maj[-1, 0] == "generalization" and maj[0, -1] == "memorization"
