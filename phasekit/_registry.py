@@ -104,6 +104,7 @@ def get_model(name: str, **kwargs):
     if key in _INSTANCES:
         return _INSTANCES[key]
     model = _make_model(name, **kwargs)
+    model._registry_key = (name, tuple(sorted(kwargs.items())))
     _INSTANCES[key] = model
     return model
 
@@ -116,12 +117,17 @@ def _make_model(name, **kwargs):
         if not os.path.isfile(path):
             raise _unknown("model", name, MODELS)
         import importlib.util
-        spec = importlib.util.spec_from_file_location(f"phasekit_user_{abs(hash(path))}", path)
+        import hashlib
+        modname = "phasekit_user_" + hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:12]
+        spec = importlib.util.spec_from_file_location(modname, path)
         mod = importlib.util.module_from_spec(spec)
+        import sys
+        sys.modules[modname] = mod
         spec.loader.exec_module(mod)
         if not hasattr(mod, cls_name):
             raise _unknown("model", name, MODELS)
-        return getattr(mod, cls_name)(**kwargs)
+        obj = getattr(mod, cls_name)
+        return obj(**kwargs) if isinstance(obj, type) else obj
     raise _unknown("model", name, MODELS)
 
 

@@ -163,8 +163,38 @@ def cmd_check(args):
 
 
 def cmd_derive(args):
-    from .derive import derivation
-    print(derivation(args.model, latex=args.latex))
+    from .derive import check_derivation, derivation
+    if not args.check:
+        print(derivation(args.model, latex=args.latex))
+        return 0
+    if not os.path.isfile(args.check):
+        raise InvalidParameterError(f"equations file {args.check!r} does not exist")
+    with open(args.check) as f:
+        eqs = [l for l in f.read().splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    results = check_derivation(args.model, eqs, tol=args.tol)
+    if args.json:
+        import dataclasses
+        print(_dumps([dataclasses.asdict(r) for r in results]))
+    else:
+        for i, r in enumerate(results, 1):
+            verdict = "EQUIVALENT" if r.equivalent else "DIFFERENT"
+            how = "symbolic" if r.how == "symbolic" else f"numeric, max rel. diff {r.max_rel_diff:.2g} (tol {r.tol:g})"
+            print(f"[{i}] {verdict} to {r.target} ({how}): {r.text}")
+            if not r.equivalent:
+                print(f"    user - derived = {r.difference}")
+                print(f"    e.g. at {', '.join(f'{k}={v:.4g}' for k, v in r.example.items())}")
+    return 0 if all(r.equivalent for r in results) else 1
+
+
+def cmd_compare(args):
+    from .validation.compare import compare_data
+    res = compare_data(args.data, args.model, x=args.x, y=args.y, err=args.err, params=_parse_set(args.set),
+                       branch=args.branch, out_dir=args.out, alpha_level=args.alpha_level)
+    print(_dumps(res.to_dict()))
+    if res.flagged:
+        print(f"phasekit: data deviate from the theory (chi2/point {res.chi2_per_point:.3g}, p = {res.p_value:.3g})",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -225,10 +255,25 @@ def build_parser():
     s.add_argument("--out", default=None)
     s.set_defaults(func=cmd_check)
 
-    s = sub.add_parser("derive", help="print the free entropy and its stationarity equations")
+    s = sub.add_parser("derive", help="print the free entropy and its stationarity equations, or check yours")
     s.add_argument("model")
     s.add_argument("--latex", action="store_true")
+    s.add_argument("--check", metavar="EQUATIONS", help="file of 'lhs = rhs' equations to compare with the derived ones")
+    s.add_argument("--tol", type=float, default=1e-8, help="numeric tolerance of --check (relative)")
+    s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_derive)
+
+    s = sub.add_parser("compare", help="overlay measured data (CSV/JSON) on a theory curve")
+    s.add_argument("data")
+    s.add_argument("--model", required=True)
+    s.add_argument("--x", required=True, help="control parameter column (e.g. alpha)")
+    s.add_argument("--y", required=True, help="observable column (e.g. entropy)")
+    s.add_argument("--err", default=None, help="column of standard errors")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE")
+    s.add_argument("--branch")
+    s.add_argument("--out", default="phasekit-results")
+    s.add_argument("--alpha-level", type=float, default=1e-3, help="flag when the chi2 p-value is below this")
+    s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("reproduce", help="reproduce the headline figures, tables and report")
     s.add_argument("--out", default="phasekit-results")

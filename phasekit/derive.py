@@ -45,3 +45,201 @@ def derivation(model, *, latex=False) -> str:
     lines.append("notation: E[f; z] = Gaussian expectation over z ~ N(0,1); H(x) = erfc(x/sqrt 2)/2; "
                  "logH = ln H; mills = G/H; log2cosh(x) = ln(2 cosh x)")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- checking a hand derivation
+import dataclasses  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class EquationCheck:
+    """Verdict on one user-supplied equation.
+
+    ``status`` is ``"equivalent"`` or ``"different"``; ``how`` says whether sympy decided it
+    (``"symbolic"``) or random parameter points did (``"numeric"``, with ``max_rel_diff`` and
+    ``tol``); ``difference`` is the sympy difference (user minus derived) and ``example`` one point
+    with both values when they differ.
+    """
+
+    text: str
+    target: str
+    status: str
+    how: str
+    max_rel_diff: float
+    tol: float
+    difference: str
+    example: dict
+
+    @property
+    def equivalent(self):
+        return self.status == "equivalent"
+
+
+def _convert_E_brackets(text):
+    """``E[f; z]`` (phasekit's printed form) -> ``E(f, z)``; nested brackets allowed."""
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("E[", i) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
+            depth, j = 0, i + 1
+            semi = None
+            while j < len(text):
+                c = text[j]
+                if c in "[(":
+                    depth += 1
+                elif c in "])":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif c == ";" and depth == 1:
+                    semi = j
+                j += 1
+            if j >= len(text) or semi is None:
+                raise ValueError(f"malformed expectation in {text!r}: expected E[f; z]")
+            inner = _convert_E_brackets(text[i + 2:semi])
+            out.append(f"E({inner}, {text[semi + 1:j].strip()})")
+            i = j + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def parse_equation(text, model):
+    """Parse ``"lhs = rhs"`` with the model's symbols, ``E[f; z]`` or ``E(f, z)``, H, logH, mills,
+    log2cosh, G and sympy functions. Returns ``(lhs, rhs)`` sympy expressions."""
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    from .theory import E, G, H, log2cosh, logH, mills
+    from ._errors import InvalidParameterError
+    if text.count("=") != 1 or "==" in text:
+        raise InvalidParameterError(f"equation {text!r} must have the form 'lhs = rhs'")
+    local = {p.name: p.symbol for p in model.control + model.order}
+    for p in model.control + model.order:
+        local[str(p.symbol)] = p.symbol
+    for s in model.phi.atoms(sp.Symbol):   # integration variables keep their assumptions
+        local.setdefault(str(s), s)
+    for v in ("z", "xi", "t", "u", "z0", "z1", "z2", "z3"):
+        local.setdefault(v, sp.Symbol(v, real=True))
+    local.update({"E": lambda f, *v: E(f, *v), "H": H, "logH": logH, "mills": mills, "log2cosh": log2cosh, "G": G})
+    lhs_t, rhs_t = (_convert_E_brackets(s.strip()) for s in text.split("="))
+    try:
+        return (parse_expr(lhs_t, local_dict=local, transformations=standard_transformations),
+                parse_expr(rhs_t, local_dict=local, transformations=standard_transformations))
+    except Exception as e:  # sympy raises many types
+        raise InvalidParameterError(f"cannot parse equation {text!r}: {e}") from None
+
+
+def _sample_points(model, n, rng):
+    pts = []
+    for _ in range(n):
+        p = {}
+        for par in model.control + model.order:
+            lo = par.low if np.isfinite(par.low) else -2.0
+            hi = par.high if np.isfinite(par.high) else lo + 3.0
+            if par.name in ("q",) or (np.isfinite(par.low) and np.isfinite(par.high)):
+                lo, hi = lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo)
+            else:
+                lo = lo + 0.05 if np.isfinite(par.low) else lo
+            p[par.symbol] = float(rng.uniform(lo, hi))
+        pts.append(p)
+    return pts
+
+
+def _zero_set_mismatch(fu, fr, args, pts, m):
+    """For each sample point and each order parameter y: where the derived condition vanishes along
+    the line in y (brentq), the user's residual must vanish too (relative to its size on the line),
+    and vice versa."""
+    import scipy.optimize as so
+    out = []
+    for p in pts:
+        for par in m.order:
+            lo = par.low if np.isfinite(par.low) else -5.0
+            hi = par.high if np.isfinite(par.high) else lo + 20.0
+            ys = np.linspace(lo + 1e-3 * (hi - lo), hi - 1e-3 * (hi - lo), 41)
+            def at(f, y):
+                vals = dict(p)
+                vals[par.symbol] = y
+                return float(f(*[vals[a] for a in args]))
+            for f, other in ((fr, fu), (fu, fr)):
+                v = np.array([at(f, y) for y in ys])
+                scale = np.nanmax(np.abs([at(other, y) for y in ys]))
+                idx = np.flatnonzero(np.isfinite(v[:-1]) & np.isfinite(v[1:]) & (np.sign(v[:-1]) != np.sign(v[1:])))
+                for i in idx[:2]:
+                    y0 = so.brentq(lambda y: at(f, y), ys[i], ys[i + 1], xtol=1e-13)
+                    out.append(abs(at(other, y0)) / max(scale, 1e-300))
+    return np.array(out) if out else np.array([np.inf])
+
+
+def check_derivation(model, equations, *, n_points=6, tol=1e-8, rng=0):
+    r"""Compare hand-derived stationarity equations with the ones sympy derives from the free entropy.
+
+    Each equation is ``"x = F(...)"`` with ``x`` an order parameter (compared with the model's
+    fixed-point form for ``x``) or any ``"lhs = rhs"`` (compared with the stationarity condition
+    ``d phi/d y = 0`` it matches best, up to a constant factor). sympy decides first
+    (``simplify`` of the difference after Gaussian integration by parts); otherwise the two sides
+    are evaluated at ``n_points`` random points of the declared domains and called equivalent when
+    the relative difference stays below ``tol``.
+
+    Returns
+    -------
+    list of EquationCheck
+    """
+    from .solvers._fixed_point import as_model
+    from .theory import compile_expr, expand_expectations, gaussian_ibp
+
+    m = as_model(model)
+    gen = np.random.default_rng(rng)
+    pts = _sample_points(m, n_points, gen)
+    args = m.control_symbols + m.order_symbols
+    fp = m.fixed_point or {}
+    out = []
+    for text in ([equations] if isinstance(equations, str) else list(equations)):
+        text = text.strip()
+        if not text or text.startswith("#"):
+            continue
+        lhs, rhs = parse_equation(text, m)
+        if lhs not in fp:  # an unsolved condition: try to solve it for an order parameter first
+            for x in fp:
+                try:
+                    sol = sp.solve(sp.Eq(lhs, rhs), x, dict=True)
+                except Exception:  # noqa: BLE001
+                    sol = []
+                if len(sol) == 1 and x in sol[0] and x not in sol[0][x].free_symbols:
+                    lhs, rhs = x, sol[0][x]
+                    break
+        if lhs in fp:
+            user, ref, target = rhs, fp[lhs], f"the fixed-point form of {lhs}"
+            candidates = [(user, ref, target)]
+        else:
+            user = lhs - rhs
+            candidates = [(user, g, f"d phi/d {x} = 0") for x, g in zip(m.order_symbols, m.stationarity)]
+        best = None
+        for u, r, target in candidates:
+            diff = expand_expectations(gaussian_ibp(sp.expand(u - r)))
+            symbolic = False
+            try:
+                diff = sp.simplify(diff)
+                symbolic = diff == 0
+            except Exception:  # noqa: BLE001 - sympy may fail to decide: fall back to numbers
+                symbolic = False
+            fu, fr = compile_expr(u, args), compile_expr(r, args)
+            vu = np.array([float(fu(*[p[a] for a in args])) for p in pts])
+            vr = np.array([float(fr(*[p[a] for a in args])) for p in pts])
+            if lhs not in fp:  # unsolved condition: same zero set as d phi/dy along lines in y?
+                rel = _zero_set_mismatch(fu, fr, args, pts, m)
+            else:
+                rel = np.abs(vu - vr) / np.maximum(1.0, np.abs(vr))
+            mx = float(np.nanmax(rel)) if np.all(np.isfinite(rel)) else float("inf")
+            ok = symbolic or mx < tol
+            i = int(np.nanargmax(rel)) if np.all(np.isfinite(rel)) else 0
+            ex = {str(k): v for k, v in pts[i].items()} | {"user": float(vu[i]), "derived": float(vr[i])}
+            cand = EquationCheck(text, target, "equivalent" if ok else "different",
+                                 "symbolic" if symbolic else "numeric", mx, tol, sp.sstr(diff) if not ok else "0",
+                                 {} if ok else ex)
+            if best is None or (cand.equivalent and not best.equivalent) or (
+                    cand.equivalent == best.equivalent and cand.max_rel_diff < best.max_rel_diff):
+                best = cand
+        out.append(best)
+    return out

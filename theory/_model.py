@@ -19,7 +19,12 @@ from .._errors import InvalidParameterError
 from ._compile import compile_expr
 from ._symbolic import expand_expectations, gaussian_ibp
 
-__all__ = ["Param", "Branch", "Transition", "EquilibriumModel"]
+__all__ = ["Param", "Branch", "Transition", "EquilibriumModel", "define_model"]
+
+
+def _get_model_kw(name, kwargs):
+    from .._registry import get_model
+    return get_model(name, **dict(kwargs))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,7 +282,7 @@ class EquilibriumModel:
         return out
 
     def branch(self, name: str | None) -> Branch:
-        if name is None:
+        if name is None or (name == "default" and not self.branches):
             return self.branches[0] if self.branches else Branch("default", {})
         for b in self.branches:
             if b.name == name:
@@ -302,9 +307,89 @@ class EquilibriumModel:
         return s
 
     # ------------------------------------------------------------------ pickling (sweeps)
+    def __reduce__(self):
+        # A model obtained by name (registry or "file.py:Class") travels to worker processes and
+        # Dask workers as that name: it is rebuilt there, symbolic caches and all.
+        key = getattr(self, "_registry_key", None)
+        if key is not None:
+            from .._registry import get_model
+            return (get_model, (key[0],), None, None, None) if not key[1] else (_get_model_kw, key)
+        return object.__reduce__(self)
+
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if not k.endswith("_numeric") and k not in
                 ("phi", "stationarity", "hessian", "fixed_point")}
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _as_param(name, spec):
+    if isinstance(spec, Param):
+        return spec if spec.name == name else dataclasses.replace(spec, name=name)
+    if isinstance(spec, dict):
+        return Param(name, **spec)
+    lo, hi, *rest = spec
+    default = rest[0] if rest else None
+    return Param(name, float(lo), float(hi), "both", default)
+
+
+def define_model(name, free_entropy, *, control, order, conjugates=(), observables=None, branches=(),
+                 transitions=(), description="", register=False, **attrs):
+    r"""Declare an equilibrium model in a few lines (no subclassing needed).
+
+    Parameters
+    ----------
+    name : str
+        Model name, e.g. ``"my.perceptron"``.
+    free_entropy : sympy expression or callable
+        The free entropy written with the symbols ``sympy.Symbol(p, real=True)`` of the
+        parameters below and :func:`~phasekit.theory.E` for Gaussian expectations (or a function
+        of those symbols returning it, called with keyword arguments by name).
+    control, order : dict
+        ``{name: (low, high[, default])}`` (closed interval), ``{name: dict(low=.., high=..,
+        closed=.., default=..)}`` or ``{name: Param(...)}``, in order.
+    conjugates : sequence of (x, xhat), optional
+        Pairs giving the fixed-point form (x from d phi/d xhat = 0, xhat from d phi/d x = 0).
+    observables : dict, optional
+        ``{name: sympy expression}``; the symbol ``phi`` stands for the free entropy.
+    branches, transitions : sequence of :class:`Branch` / :class:`Transition`, optional
+    register : bool
+        Also make it available by name to ``phasekit`` commands in this process.
+
+    Returns
+    -------
+    EquilibriumModel
+        Everything else — ``derive``, ``solve``, ``continue_branch``, ``find_transition``,
+        ``sweep`` and the CLI — works on it unchanged.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from phasekit.theory import E, define_model, log2cosh
+    >>> b, h, m, z = sp.symbols("beta h m z", real=True)
+    >>> rfim = define_model("my.rfim", -b * m**2 / 2 + E(log2cosh(b * m + h + z), z),
+    ...                     control={"beta": (0, 50, 2.0), "h": (-5, 5, 0.1)}, order={"m": (-1, 1, 0.5)})
+    >>> from phasekit import solve
+    >>> round(solve(rfim, {"beta": 2.0}).order_parameters["m"], 5)  # m = E tanh(2m + 0.1 + z)
+    0.79544
+    """
+    ctrl = tuple(_as_param(k, v) for k, v in dict(control).items())
+    ordr = tuple(_as_param(k, v) for k, v in dict(order).items())
+    obs = dict(observables or {})
+    syms = {p.name: p.symbol for p in ctrl + ordr}
+    expr = free_entropy(**syms) if callable(free_entropy) else sp.sympify(free_entropy)
+    ns = {
+        "name": name, "description": description or name, "control": ctrl, "order": ordr,
+        "conjugates": tuple(tuple(c) for c in conjugates), "branches": tuple(branches),
+        "transitions": tuple(transitions),
+        "free_entropy": lambda self: expr,
+        "observables": lambda self: {k: sp.sympify(v).subs(sp.Symbol("phi", real=True), self.phi_symbol)
+                                     for k, v in obs.items()},
+    }
+    ns.update(attrs)
+    cls = type(name.replace(".", "_"), (EquilibriumModel,), ns)
+    if register:
+        from .._registry import MODELS
+        MODELS[name] = cls
+    return cls()

@@ -4,6 +4,7 @@ Importing this package registers every check (``phasekit list`` shows them).
 """
 from ._common import SimStats, binomial_estimate, estimate, spawn_rngs
 from .figures import plot_sweep
+from .compare import Comparison, compare_data, read_measurements
 from . import perceptron_theory, perceptron_checks
 from .enumeration import (StorageEnumeration, TeacherStudentEnumeration, VersionSpace, count_solutions,
                           enumerate_storage, enumerate_teacher_student, version_space)
@@ -12,7 +13,7 @@ from .spherical import (CoverSimulation, MaxMarginResult, MaxMarginSimulation, c
 from . import lut_network, lut_checks, transport, transport_checks
 from .lut_network import LUTNetwork, hysteresis, simulate_fit, simulate_gf2_learner, topological_trajectory, transition_scan
 
-__all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "plot_sweep", "perceptron_theory",
+__all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "plot_sweep", "Comparison", "compare_data", "read_measurements", "perceptron_theory",
            "perceptron_checks", "count_solutions", "version_space", "VersionSpace", "enumerate_storage",
            "enumerate_teacher_student", "StorageEnumeration", "TeacherStudentEnumeration", "cover_count",
            "cover_probability", "lp_separable", "simulate_cover", "CoverSimulation", "max_margin",
