@@ -279,7 +279,6 @@ def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=N
     br = model.branch(branch)
     tol = 1e-10 if tol is None else float(tol)
     damping = getattr(model, "damping", 0.5) if damping is None else damping
-    n = len(model.order)
     if br.fixed is not None:
         x = np.tile([br.fixed[k] for k in model.order_names], (npts, 1))
         phi = np.full(npts, float(br.free_entropy))

@@ -6,7 +6,6 @@ import dataclasses
 import datetime
 import json
 import platform
-from typing import Any
 
 import numpy as np
 

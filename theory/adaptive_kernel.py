@@ -505,7 +505,8 @@ class CubicState:
 def _sc_residual(b, c, p, y, pp, u, kappa):
     sw = pp["sigma_w2"]
     curv = 1 - 4 * u * sw * b * b / (math.pi * (1 + 2 * sw))
-    gauss = (1 - p) * kappa * 4 * sw / (pp["d"] * curv * math.pi * (1 + 2 * sw)) if p < 1 else 0.0
+    # d -> inf: the Gaussian part carries weight 1 - p -> 1 (p = O(1/d)); p = 1 is the saturated GMFL-II state
+    gauss = kappa * 4 * sw / (pp["d"] * curv * math.pi * (1 + 2 * sw)) if p < 1 else 0.0
     m11, m13, m33 = _M(y, sw)
     A11, A13, A33 = gauss + kappa * p * m11, kappa * p * m13, kappa * p * m33
     r1 = (1 + A11) * b + A13 * _R6 * c - 1
@@ -926,7 +927,7 @@ def _cubic_exprs():
     m11 = 4 * y_s / (sp.pi * D)
     m13 = -8 * y_s ** 2 / (sp.sqrt(6) * sp.pi * D ** 2)
     m33 = 8 * y_s ** 3 / (3 * sp.pi * D ** 3)
-    A11 = (1 - p_s) * kappa * 4 * sigma_w2 / (d_s * curv * sp.pi * D0) + kappa * p_s * m11
+    A11 = kappa * 4 * sigma_w2 / (d_s * curv * sp.pi * D0) + kappa * p_s * m11
     A13, A33 = kappa * p_s * m13, kappa * p_s * m33
     return dict(u=u, kappa=kappa, h=h, dh=dh, curv=curv, A11=A11, A13=A13, A33=A33)
 
@@ -1000,7 +1001,7 @@ class AdaptiveKernelCubic(_SelfConsistentModel):
         (1+A_{11})b + \sqrt6A_{13}c = 1,\quad A_{13}b/\sqrt6 + (1+A_{33})c = \epsilon,\\
         h(y) = \max(0,-\lambda),\qquad h'(y) = \max(0, -\mu),
 
-    :math:`A = (1-p)\kappa\,\mathrm{diag}(4v_0/(\pi(1+2\sigma_w^2)),0) + \kappa pM(y)`,
+    :math:`A = \kappa\,\mathrm{diag}(4v_0/(\pi(1+2\sigma_w^2)),0) + \kappa pM(y)`,
     :math:`h(y) = S/(dq^2)` at :math:`q^2 = y`. GFL: λ = −min h < 0; GMFL-I: λ = p > 0, h(q*²) = 0.
     GMFL-II (p = 1, h < 0) is not part of the generic residuals (:func:`cubic_saddle` solves it
     separately; ``gmfl2_gap`` = 1 − p marks where the GMFL-I solution reaches p = 1).

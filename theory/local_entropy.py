@@ -289,6 +289,9 @@ class _FPKernel:
         E = {k: np.tensordot(np.broadcast_to(v, A.shape), self._w1, axes=([-1], [0]))
              for k, v in zip(self._F_keys, vals)}
         W = self._w0[:, None] * self._wu[None, :]
+        if self.teacher:   # teacher channel instead of the reference normalisation 1/H(u0)
+            u0 = (kt_v - math.sqrt(qt_v) * self._z0) / math.sqrt(1 - qt_v)
+            W = W * sc.ndtr(-u0)[:, None]
         # inner variables v = (a, sigma, q); Jacobians w.r.t. x in (q, t, d)
         a_x = [np.zeros_like(a0), Z0 / math.sqrt(qt_v) - u1g / math.sqrt(1 - qt_v),
                -2 * u1g / math.sqrt(1 - qt_v) + 0 * Z0]

@@ -33,9 +33,8 @@ import sympy as sp
 
 from .._errors import InvalidParameterError
 from .._registry import register_model
-from ._compile import compile_expr
 from ._model import Branch, EquilibriumModel, Param, Transition
-from ._symbolic import E, G, H, expand_expectations, gaussian_ibp, log2cosh, logH, mills
+from ._symbolic import E, G, H, log2cosh, logH, mills
 
 __all__ = [
     "SphericalStorage", "BinaryStorage", "SphericalTeacher", "IsingTeacher",

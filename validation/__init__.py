@@ -10,7 +10,9 @@ from .enumeration import (StorageEnumeration, TeacherStudentEnumeration, Version
                           enumerate_storage, enumerate_teacher_student, version_space)
 from .spherical import (CoverSimulation, MaxMarginResult, MaxMarginSimulation, cover_count, cover_probability,
                         lp_separable, max_margin, simulate_cover, simulate_max_margin)
-from . import lut_network, lut_checks, transport, transport_checks
+from . import lut_network, lut_checks, transport, transport_checks, geneft, liu, geneft_checks
+from .geneft import PhaseDiagram, lr_phase_diagram, train_autoencoder
+from .liu import liu_phase_diagram, train_liu
 from .lut_network import LUTNetwork, hysteresis, simulate_fit, simulate_gf2_learner, topological_trajectory, transition_scan
 
 __all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "plot_sweep", "Comparison", "compare_data", "read_measurements", "perceptron_theory",
@@ -19,4 +21,6 @@ __all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "plot_swee
            "cover_probability", "lp_separable", "simulate_cover", "CoverSimulation", "max_margin",
            "MaxMarginResult", "simulate_max_margin", "MaxMarginSimulation",
            "lut_network", "lut_checks", "LUTNetwork", "transition_scan", "simulate_fit", "hysteresis",
-           "topological_trajectory", "simulate_gf2_learner", "transport", "transport_checks"]
+           "topological_trajectory", "simulate_gf2_learner", "transport", "transport_checks",
+           "geneft", "liu", "geneft_checks", "train_autoencoder", "lr_phase_diagram", "train_liu",
+           "liu_phase_diagram", "PhaseDiagram"]

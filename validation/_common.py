@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-__all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "figure", "save_figure"]
+__all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "figure", "save_figure", "write_csv"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,4 +66,22 @@ def save_figure(fig, out_dir, name) -> str:
     path = os.path.join(out_dir, f"{name}.png")
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return path
+
+
+def write_csv(out_dir, name, rows) -> str:
+    """Write a list of dict rows to ``out_dir/name.csv`` (columns: union of keys in first-seen
+    order; missing cells empty) and return the path."""
+    import csv
+
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, f"{name}.csv")
+    keys = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in keys})
     return path

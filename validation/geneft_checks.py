@@ -8,8 +8,6 @@ claim (each under about 30 s on two cores); the full versions follow the spec's 
 """
 from __future__ import annotations
 
-import csv
-import os
 import time
 
 import numpy as np
@@ -20,26 +18,12 @@ from phasekit.theory import liu as tl
 
 from . import geneft as vg
 from . import liu as vl
-from ._common import figure, save_figure
+from ._common import figure, save_figure, write_csv
 
 __all__ = ["check_statics", "check_repons", "check_autoencoder", "check_liu_toy",
            "check_liu_parallelograms"]
 
 
-def _write_csv(out_dir, name, rows) -> str:
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, f"{name}.csv")
-    keys = []
-    for r in rows:
-        for k in r:
-            if k not in keys:
-                keys.append(k)
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in keys})
-    return path
 
 
 def _close(a, b, tol):
@@ -108,7 +92,7 @@ def check_statics(out_dir, *, quick=False, seed=0) -> CheckResult:
     ax[1].set(xlabel="alpha", ylabel="p_c", title="critical fraction (mod 3)")
     ax[1].legend(fontsize=8)
     figs = (save_figure(fig, out_dir, "geneft_statics"),)
-    tables = (_write_csv(out_dir, "geneft_statics", rows),)
+    tables = (write_csv(out_dir, "geneft_statics", rows),)
     c02 = clo[("closure", 0.2)].accuracy.mean
     metrics.update(closure_acc_p0_2=c02, exact_inference_acc_p0_1=clo[("exact", 0.1)].accuracy.mean,
                    f_ub_approx_p0_2=clo[("closure", 0.2)].f_ub_approx)
@@ -223,7 +207,7 @@ def check_repons(out_dir, *, quick=False, seed=0) -> CheckResult:
     ax[1].plot(aa, aa * 1.0, "r--", aa, -aa * 1.0, "r--", lw=1)
     ax[1].set(xlabel="a", ylabel="c", title="Eq. 10 flow, separatrix |c| = rho|a| (rho=1)")
     figs = (save_figure(fig, out_dir, "geneft_repons"),)
-    tables = (_write_csv(out_dir, "geneft_repons", rows),)
+    tables = (write_csv(out_dir, "geneft_repons", rows),)
     summary = (f"{len(sym)} symbolic identities hold: {all(c.holds for c in sym)} (dC/dt = 0, "
                f"dQ/dt = 0 for (2,2) and (3,2), reduction, cone integral, F form, cluster K). "
                f"solve_ivp: max C drift {ode.max_C_drift:.1e}, fate = sign C in "
@@ -359,7 +343,7 @@ def check_autoencoder(out_dir, *, quick=False, seed=0) -> CheckResult:
     axe.set(title=f"encoder after a generalizing run (silhouette {sil:.2f})", xlabel="E_1",
             ylabel="E_2")
     figs = (save_figure(fig, out_dir, "geneft_autoencoder"),)
-    tables = (_write_csv(out_dir, "geneft_autoencoder", rows),)
+    tables = (write_csv(out_dir, "geneft_autoencoder", rows),)
     lab = "; ".join(f"eta_enc={a:g}: " + ", ".join(f"{maj[i, j][:4]}" for j in range(len(ed)))
                     for i, a in enumerate(ee))
     summary = (f"Mod 3 phase grid (rows eta_enc, columns eta_dec = {ed}, {steps} steps, seeds "
@@ -441,7 +425,7 @@ def check_liu_toy(out_dir, *, quick=False, seed=0) -> CheckResult:
     ax[1].set(xlabel="predicted Acc^", ylabel="measured Acc", title="all 55 samples")
     _phase_grid_figure(ax[2], pd, "Liu toy", "eta_repr", "eta_dec")
     figs = (save_figure(fig, out_dir, "liu_toy"),)
-    tables = (_write_csv(out_dir, "liu_toy", rows),)
+    tables = (write_csv(out_dir, "liu_toy", rows),)
     summary = (f"{sum(comp)}/{len(runs)} default runs comprehend; RQI > 0.95 precedes test "
                f">= 0.9 in {sum(precede)}/{len(precede)} generalizing runs; steps-to-RQI / n_h "
                f"median {metrics['step_rqi_over_n_h_median']:.2f} (n_h from the summed l0; "
@@ -514,7 +498,7 @@ def check_liu_parallelograms(out_dir, *, quick=False, seed=0) -> CheckResult:
     ax[1].set(xlabel="step", title="Task-3 flow (eta = 1e-3, Z0 = 9)")
     ax[1].legend(fontsize=8)
     figs = (save_figure(fig, out_dir, "liu_parallelograms"),)
-    tables = (_write_csv(out_dir, "liu_parallelograms", rows),)
+    tables = (write_csv(out_dir, "liu_parallelograms", rows),)
     summary = (f"p = 10: 55 samples, 19 sums, |P0| = 70, charpoly {fac}, lambda3 = 30 (3/7 "
                f"normalised). P(n0 = 2) crosses 1/2 at r = {scan.crossing:.3f}. Effective-flow "
                f"decay {flow.decay_rate:.5f}/step vs 0.01333 (rel. {rel:.3%}); conservation laws "

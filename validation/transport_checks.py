@@ -11,8 +11,6 @@ kinetic energies and a CSV table to ``out_dir``. Thresholds are those of the spe
 """
 from __future__ import annotations
 
-import csv
-import os
 import time
 
 import numpy as np
@@ -20,7 +18,7 @@ import numpy as np
 from phasekit._registry import CheckResult, register_check
 from phasekit.theory import transport as tt
 from phasekit.validation import transport as vt
-from phasekit.validation._common import figure, save_figure
+from phasekit.validation._common import figure, save_figure, write_csv
 
 __all__ = ["check_gaussian", "check_linear_resnet", "check_resnet", "check_generalization",
            "E1_MOMENTS", "E2_SETUP"]
@@ -32,18 +30,7 @@ E1_MOMENTS = (np.zeros(2), np.array([[1.0, 0.3], [0.3, 0.6]]),
 E2_SETUP = dict(n_blocks=8, width=32, mu=50.0, w=(0.0, 1.0), b=2.0, margin=0.5, lr=3e-3)
 
 
-def _write_csv(out_dir, name, rows):
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, f"{name}.csv")
-    keys = list(rows[0].keys())
-    for r in rows[1:]:
-        keys += [k for k in r if k not in keys]
-    with open(path, "w", newline="") as fh:
-        wr = csv.DictWriter(fh, fieldnames=keys)
-        wr.writeheader()
-        for r in rows:
-            wr.writerow({k: r.get(k, "") for k in keys})
-    return path
+
 
 
 def _plot_paths(ax, path, target=None, colors=None, n_show=60, rng=0, title=""):
@@ -144,7 +131,7 @@ def check_gaussian(out_dir, *, quick=False, seed=0) -> CheckResult:
     rows = [{"block": k, "t_k": k / K, "energy": e[k], "w2_squared": ot.w2_squared,
              "B_00": net.B[k, 0, 0], "B_01": net.B[k, 0, 1], "B_10": net.B[k, 1, 0],
              "B_11": net.B[k, 1, 1], "c_0": net.c[k, 0], "c_1": net.c[k, 1]} for k in range(K)]
-    tables = (_write_csv(out_dir, "transport_gaussian", rows),)
+    tables = (write_csv(out_dir, "transport_gaussian", rows),)
     summary = (f"Bures map of the E1 moments: W2² = {ot.w2_squared:.6f}; the K={K} linear blocks "
                f"B_k = (A-I)((1-t_k)I+t_kA)^-1 reproduce the McCann path (max error "
                f"{path_err:.1e}) with per-block energy {e.mean():.6f} (CV {metrics['energy_cv']:.1e}); "
@@ -197,7 +184,7 @@ def check_linear_resnet(out_dir, *, quick=False, seed=0) -> CheckResult:
                      "w2_squared": w2, "energy_cv": fit.energy_cv,
                      "mean_residual": fit.mean_residual, "cov_residual": fit.cov_residual,
                      "iterations": fit.iterations, "runtime_s": fit.runtime})
-    tables = (_write_csv(out_dir, "transport_linear_resnet", rows),)
+    tables = (write_csv(out_dir, "transport_linear_resnet", rows),)
     summary = (f"E1 (K=8, penalty μ=10…1e5, BFGS): with the kinetic term ||A-A_OT||/||A_OT|| = "
                f"{f.rel_error:.1e}, C/W2² = {f.kinetic_energy / w2:.6f}, CV {f.energy_cv:.1e}, "
                f"asymmetry {f.asymmetry:.1e} in {f.runtime:.2f} s (T-B1 "
@@ -279,7 +266,7 @@ def check_resnet(out_dir, *, quick=False, seed=0) -> CheckResult:
         row = {"run": label}
         row.update({k: v for k, v in d.as_dict().items()})
         rows.append(row)
-    tables = (_write_csv(out_dir, "transport_resnet", rows),)
+    tables = (write_csv(out_dir, "transport_resnet", rows),)
     summary = (f"E2 (two blobs, K=8, width 32, 6000 Adam steps, {fx.runtime:.1f} s for both "
                f"replicas): λ_kin=1 displacement error {dk.displacement_rel_error:.4f} (< 0.05), "
                f"cos {dk.direction_cosine:.5f}, straightness {dk.straightness:.5f}, static "
@@ -333,7 +320,7 @@ def check_generalization(out_dir, *, quick=False, seed=0) -> CheckResult:
         rows.append({"sweep": "init_std", "n_train": 20, "lam_kin": 0.0, "init_std": sd,
                      "acc_mean": st.mean, "acc_sem": st.error_of_mean, "kinetic_mean": kn.mean,
                      "kinetic_sem": kn.error_of_mean, "n_seeds": st.n_samples})
-    tables = (_write_csv(out_dir, "transport_generalization", rows),)
+    tables = (write_csv(out_dir, "transport_generalization", rows),)
     fig, ax = figure(1, 3, figsize=(14, 3.8))
     for n in sw.n_train:
         lams = np.array(sw.lam_kins)

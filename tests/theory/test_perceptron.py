@@ -10,11 +10,11 @@ import pytest
 import sympy as sp
 
 import phasekit as pk
-from phasekit.theory import compile_expr, perceptron as P
+from phasekit.theory import E, compile_expr, expand_expectations, gaussian_ibp, perceptron as P
 from phasekit.theory.perceptron import alpha, kappa, q, qhat, z
 
 from .._problems import (Dz, binary_rs_quad, gardner_capacity_mpmath, gibbs_R_glm, gibbs_R_quad, glm_qhat_quad,
-                         ising_entropy_quad, ising_spinodal_quad, logH, mills)
+                         ising_entropy_quad, ising_spinodal_quad, mills)
 
 
 # ---------------------------------------------------------------- spherical storage
@@ -242,7 +242,7 @@ def test_annealed_transition():
 
 def test_closed_form_channel_conjugate_is_the_derivative():
     # the fast closed form qhat(q) used in the fixed-point form equals 2 alpha dPsi_out/dq from sympy
-    derived = P.expand_expectations(P.gaussian_ibp(2 * alpha * sp.diff(P.teacher_channel(), q)))
+    derived = expand_expectations(gaussian_ibp(2 * alpha * sp.diff(P.teacher_channel(), q)))
     f = compile_expr(derived - P.teacher_channel_conjugate(), (alpha, q))
     qs = np.array([0.05, 0.3, 0.6, 0.9, 0.99])
     np.testing.assert_allclose(f(1.3, qs), 0, atol=1e-10)
@@ -258,6 +258,6 @@ def test_nishimori_reduction_symbolic():
     fq = m.fixed_point[q]
     s_ = sp.sqrt(qhat) * z + qhat
     reduced = fq.subs({sp.tanh(s_) ** 2: sp.tanh(s_)})
-    assert sp.simplify(P.expand_expectations(reduced) - P.E(sp.tanh(s_), z)) == 0
-    f = compile_expr(fq - (2 * P.E(sp.tanh(s_), z) - P.E(sp.tanh(s_) ** 2, z)), (qhat,))
+    assert sp.simplify(expand_expectations(reduced) - E(sp.tanh(s_), z)) == 0
+    f = compile_expr(fq - (2 * E(sp.tanh(s_), z) - E(sp.tanh(s_) ** 2, z)), (qhat,))
     np.testing.assert_allclose(f(np.array([0.2, 1.0, 3.0])), 0, atol=1e-12)
