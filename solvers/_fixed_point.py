@@ -179,17 +179,24 @@ def solve(model, params: Mapping[str, Any] | None = None, *, x0=None, branch=Non
 
     if method in ("auto", "fixed_point", "anderson") and fp is not None:
         F = lambda y: fp(*c, *y)  # noqa: E731
-        pre_tol = 1e-4 if method == "auto" else tol
-        x_start = x
-        x, ok, it, res, msg = damped_fixed_point(
-            F, x_start, damping=damping, tol=pre_tol, maxiter=maxiter or 5000, project=project,
-            anderson=0 if method == "fixed_point" else 5)
-        iters += it
-        if not ok and method == "auto":  # Anderson can overshoot near q -> 1: plain damped iteration
-            x, ok, it, res, msg = damped_fixed_point(
-                F, x_start, damping=damping, tol=pre_tol, maxiter=maxiter or 5000, project=project)
+        if method == "auto":
+            # a short accelerated run to get close, plain damping if Anderson overshoots (q -> 1);
+            # Newton below finishes either way (and decides convergence)
+            x_start = x
+            x, ok, it, res, msg = damped_fixed_point(F, x_start, damping=damping, tol=1e-4, maxiter=100,
+                                                     project=project, anderson=5)
             iters += it
-        if method != "auto":
+            if not ok:
+                x, ok, it, res, msg = damped_fixed_point(F, x_start, damping=damping, tol=1e-4,
+                                                         maxiter=min(maxiter or 500, 500), project=project)
+                iters += it
+                if not np.all(np.isfinite(x)):
+                    x = x_start
+        else:
+            x, ok, it, res, msg = damped_fixed_point(
+                F, x, damping=damping, tol=tol, maxiter=maxiter or 5000, project=project,
+                anderson=0 if method == "fixed_point" else 5)
+            iters += it
             return _finish(model, c_dict, c, x, ok, iters, br.name, method, msg)
     if method in ("auto", "newton"):
         x1, ok, it, msg = _newton(model, c, x, tol, maxiter or 100, project)

@@ -666,6 +666,7 @@ class FiniteDState:
 
     ``q`` grid and ``neg_log_p`` = −log p(q) (min 0); ``droplet_fraction`` = P(|q| > q_cut) with
     q_cut the barrier top between the central well and the droplets (or 0.4 if no barrier);
+    ``spike_ratio`` = ⟨q²⟩/(σ_w²/d) over the whole p(q) (droplets included, as in the sampler);
     ``branch`` says which start it came from ("gfl" or "aligned").
     """
 
@@ -737,9 +738,7 @@ def cubic_finite_d(params=None, *, start="gfl", q_max=4.0, n_q=4001, perp_correc
     loc_max = np.flatnonzero((Sh[1:-1] > Sh[:-2]) & (Sh[1:-1] >= Sh[2:])) + 1
     qcut = float(qh[loc_max[0]]) if loc_max.size else 0.4
     frac = float(w[np.abs(q) > qcut].sum())
-    inner = np.abs(q) <= qcut
-    var_q = float((w[inner] * y[inner]).sum() / max(w[inner].sum(), 1e-300))
-    spike = var_q / (sw / d)
+    spike = float(w @ y) / (sw / d)
     return FiniteDState(p, float(b), float(c), float(1 - b), float(1 - c / eps) if eps else float("nan"), frac,
                         spike, q, S, bool(sol.success and max(map(abs, F(sol.x))) < 1e-9), start)
 
@@ -976,15 +975,16 @@ def cubic_gmfl2_onset(params, *, sigma2_min=None):
     j = reached[0]
     if j == 0:
         return float(grid[0])
-    prev = (cur.b[j - 1], cur.c[j - 1], cur.p_tilde[j - 1], cur.q_star[j - 1] ** 2, "GMFL-I")
-
-    def f(s):
-        pp = dict(p, sigma2=s)
-        _, kappa = _uk(pp)
-        x, ok, _ = _solve_mixed(pp, np.array(prev[:4]))
-        return x[2] / kappa - 1
-
-    return float(so.brentq(f, grid[j], grid[j - 1], xtol=1e-12))
+    # refine on a fine grid between the last unsaturated and the first saturated point
+    for _ in range(3):
+        fine = np.linspace(grid[j - 1], grid[j], 41)
+        cf = cubic_curve(fine, p)
+        sat = (cf.p >= 1) | (cf.phase == "GMFL-II")
+        k = int(np.argmax(sat))
+        if not sat.any() or k == 0:
+            break
+        grid, j = fine, k
+    return float(0.5 * (grid[j - 1] + grid[j]))
 
 
 @register_model("ak.cubic")
