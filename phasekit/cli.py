@@ -144,6 +144,57 @@ def cmd_diagram(args):
     return 0
 
 
+def _log_axis(text, flag):
+    try:
+        a, b, n = text.split(":")
+        a, b, n = float(a), float(b), int(n)
+    except ValueError:
+        raise InvalidParameterError(f"malformed {flag} {text!r}: expected start:stop:num (log-spaced, start > 0)") from None
+    if not (a > 0 and b > 0 and n >= 1):
+        raise InvalidParameterError(f"malformed {flag} {text!r}: start, stop must be > 0 and num >= 1")
+    return np.geomspace(a, b, n)
+
+
+def cmd_lr_diagram(args):
+    from .validation import geneft as vg, liu as vl
+    from .validation._common import figure, save_figure, write_csv
+    from .validation.geneft_checks import _phase_grid_figure
+    xs, ys = _log_axis(args.x, "--x"), _log_axis(args.y, "--y")
+    if args.steps < 1:
+        raise InvalidParameterError(f"The 'steps' parameter of lr-diagram must be an int >= 1. Got {args.steps} instead.")
+    seeds = tuple(range(args.seed, args.seed + args.seeds))
+    client = None
+    executor = None
+    if args.dask:
+        from dask.distributed import Client
+        client = Client(args.dask)
+        executor = client.get_executor()
+    try:
+        if args.model == "geneft":
+            cfg = vg.AutoencoderConfig(steps=args.steps, relation=args.relation)
+            pd = vg.lr_phase_diagram(xs, ys, config=cfg, seeds=seeds, n_jobs=args.workers or 1, executor=executor,
+                                     progress=not args.no_progress)
+            labels = ("eta_enc", "eta_dec")
+        else:
+            cfg = vl.LiuConfig(steps=args.steps)
+            pd = vl.liu_phase_diagram(xs, ys, config=cfg, seeds=seeds, n_jobs=args.workers or 1, executor=executor,
+                                      progress=not args.no_progress)
+            labels = ("eta_repr", "eta_dec")
+    finally:
+        if client is not None:
+            client.close()
+    os.makedirs(args.out, exist_ok=True)
+    maj = pd.majority()
+    rows = [{labels[0]: ex, labels[1]: ey, "phase": maj[i, j]} for i, ex in enumerate(pd.eta_x_values)
+            for j, ey in enumerate(pd.eta_y_values)]
+    stem = f"lr_diagram_{args.model}"
+    fig, ax = figure()
+    _phase_grid_figure(ax, pd, args.model, *labels)
+    paths = [write_csv(args.out, stem, rows), save_figure(fig, args.out, stem)]
+    print(_dumps({"model": args.model, "files": paths, "slope": float(pd.slope), "cells": len(rows)}))
+    return 0
+
+
 def cmd_check(args):
     from ._registry import get_check
     spec = get_check(args.name)
@@ -246,6 +297,20 @@ def build_parser():
     s.add_argument("--dask", metavar="ADDRESS", default=None, help="Dask scheduler address")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=cmd_diagram)
+
+    s = sub.add_parser("lr-diagram", help="learning-rate x learning-rate phase diagram of a grokking network")
+    s.add_argument("model", choices=["geneft", "liu"])
+    s.add_argument("--x", default="3e-4:3e-3:5", help="encoder/representation rates, log-spaced start:stop:num")
+    s.add_argument("--y", default="1e-3:3e-2:5", help="decoder rates, log-spaced start:stop:num")
+    s.add_argument("--steps", type=int, default=4000)
+    s.add_argument("--seeds", type=int, default=1)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--relation", default="mod3", help="GenEFT relation family")
+    s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--dask", metavar="ADDRESS", default=None)
+    s.add_argument("--out", default="phasekit-results")
+    s.add_argument("--no-progress", action="store_true")
+    s.set_defaults(func=cmd_lr_diagram)
 
     s = sub.add_parser("check", help="run a theory-versus-simulation check")
     s.add_argument("name")

@@ -90,8 +90,8 @@ def check_ak_cubic(out_dir, *, quick=False, seed=0):
     if quick:
         plan = [(0.125, (0.3, 0.08), dict(datasets=2, chains=2, steps=1000, burn=500, thin=10))]
     else:
-        plan = [(0.125, (0.3, 0.2, 0.15, 0.12, 0.1, 0.08), dict(datasets=4, chains=2, steps=10000, burn=3000, thin=20)),
-                (0.5, (0.3, 0.08), dict(datasets=2, chains=2, steps=3000, burn=1500, thin=10))]
+        plan = [(0.125, (0.3, 0.2, 0.15, 0.12, 0.08), dict(datasets=3, chains=2, steps=6000, burn=2000, thin=20)),
+                (0.5, (0.3, 0.08), dict(datasets=1, chains=2, steps=2000, burn=1000, thin=10))]
     rows = []
     for beta, s2s, kw in plan:
         rows += cubic_comparison_table(beta, s2s, seed=seed, **kw)

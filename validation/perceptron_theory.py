@@ -105,7 +105,9 @@ def _learning_curves(out_dir, quick):
     fig, (ax, ax2) = figure(1, 2)
     ax.plot(a_sph, sph["eps_gibbs"], "C0-", label="spherical Gibbs")
     ax.plot(a_sph, sph["eps_bayes"], "C0--", label="spherical Bayes")
-    ax.plot(a_is, poor["eps_gibbs"], "C3-", label="Ising, poor branch")
+    stable = a_is <= a1.value
+    ax.plot(a_is[stable], poor["eps_gibbs"][stable], "C3-", label="Ising, poor branch")
+    ax.plot(a_is[~stable], poor["eps_gibbs"][~stable], "C3--", label="Ising, poor branch (metastable)")
     ax.plot([a1.value, a1.value], [0, np.interp(a1.value, a_is, poor["eps_gibbs"])], "C3:", label=rf"$\alpha_{{1st}}$={a1.value:.4f}")
     ax.plot([a1.value, 10], [0, 0], "C3-", lw=2, label="Ising, R = 1")
     ax.axvline(asp.value, color="C3", ls="-.", lw=0.8, label=rf"spinodal {asp.value:.4f}")

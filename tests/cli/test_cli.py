@@ -108,3 +108,13 @@ def test_installed_entry_point():
     cmd = [exe] if os.path.exists(exe) else [sys.executable, "-m", "phasekit"]
     r = subprocess.run(cmd + ["--version"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "phasekit" in r.stdout
+
+
+def test_lr_diagram_command(capsys, tmp_path):
+    code, out, _ = run(capsys, "lr-diagram", "liu", "--x", "1e-3:1e-2:2", "--y", "1e-4:1e-4:1", "--steps", "50",
+                       "--workers", "1", "--out", str(tmp_path), "--no-progress")
+    assert code == 0
+    d = json.loads(out)
+    assert d["cells"] == 2 and all(os.path.getsize(f) > 0 for f in d["files"])
+    code, _, err = run(capsys, "lr-diagram", "liu", "--x", "0:1:2")
+    assert code == 2 and "--x" in err
