@@ -923,10 +923,12 @@ def _cubic_exprs():
     h = 1 / (2 * sigma_w2) - 2 * u / sp.pi * m ** 2 / D
     dh = sp.diff(h, y_s)
     curv = 1 - 4 * u * sigma_w2 * b_s ** 2 / (sp.pi * D0)
+    # stable side only: v0 > 0 needs curv > 0; the clip keeps Newton off the unphysical branch
+    curv_s = sp.Max(curv, sp.Rational(1, 10 ** 6))
     m11 = 4 * y_s / (sp.pi * D)
     m13 = -8 * y_s ** 2 / (sp.sqrt(6) * sp.pi * D ** 2)
     m33 = 8 * y_s ** 3 / (3 * sp.pi * D ** 3)
-    A11 = kappa * 4 * sigma_w2 / (d_s * curv * sp.pi * D0) + kappa * p_s * m11
+    A11 = kappa * 4 * sigma_w2 / (d_s * curv_s * sp.pi * D0) + kappa * p_s * m11
     A13, A33 = kappa * p_s * m13, kappa * p_s * m33
     return dict(u=u, kappa=kappa, h=h, dh=dh, curv=curv, A11=A11, A13=A13, A33=A33)
 
@@ -1019,7 +1021,7 @@ class AdaptiveKernelCubic(_SelfConsistentModel):
         _P("b", -math.inf, math.inf, "neither", 0.3, "discrepancy coefficient of H1 (f1 = 1 - b)"),
         _P("c", -math.inf, math.inf, "neither", -0.3, "discrepancy coefficient of H3 (f3/eps = 1 - c/eps)"),
         _P("lam", -math.inf, 1.0, "right", -0.1, "droplet multiplier: p = max(lam, 0), min_q h = max(-lam, 0)"),
-        _P("mu", -math.inf, math.inf, "neither", 0.5, "droplet position multiplier: q*^2 = max(mu, 0)"),
+        _P("mu", -math.inf, 25.0, "neither", 0.5, "droplet position multiplier: q*^2 = max(mu, 0) (q* < 5)"),
     )
     branches = (Branch("default", lambda prm: AdaptiveKernelCubic._start(prm),
                        "d -> inf solution (GFL / GMFL-I), started from cubic_saddle"),)
