@@ -152,7 +152,7 @@ def solve(model, params: Mapping[str, Any] | None = None, *, x0=None, branch=Non
     model = as_model(model)
     where = f"solve({model.name})"
     c_dict = model.validate_params(params, where)
-    method = method or "auto"
+    method = method or model.branch(branch).method or "auto"
     if method not in _METHODS:
         raise InvalidParameterError(
             f"The 'method' parameter of solve must be one of {', '.join(_METHODS)}. Got {method!r} instead.")
@@ -306,7 +306,7 @@ def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=N
     its = np.zeros(npts, int)
     fp = model.fixed_point_numeric
     with np.errstate(all="ignore"):
-        if fp is not None:
+        if fp is not None and br.method != "newton":
             active = np.ones(npts, bool)
             for it in range(min(maxiter or 300, 300)):
                 if not active.any():

@@ -93,6 +93,8 @@ class Branch:
     ``start`` maps order-parameter names to initial values, or is a callable
     ``start(params: dict) -> dict``. ``fixed`` pins order parameters to exact values (e.g. the
     perfect-generalisation state q = 1), in which case ``free_entropy`` gives its exact value.
+    ``method`` is the solver default on this branch: an *unstable* branch (a saddle of the
+    fixed-point map between two stable ones) is reached by ``"newton"``, never by iteration.
     """
 
     name: str
@@ -100,6 +102,7 @@ class Branch:
     doc: str = ""
     fixed: Mapping[str, float] | None = None
     free_entropy: float | None = None
+    method: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1078,8 +1078,8 @@ class AdaptiveKernelCubic(_SelfConsistentModel):
 @register_model("ak.modular")
 class AdaptiveKernelModular(_SelfConsistentModel):
     r"""Adaptive-kernel theory of modular addition (square activation, Fourier-mode action with the
-    sextic stabiliser). Order parameter a = |discrepancy| of the target mode; residual
-    :math:`a(\lambda(a)+\sigma^2)-\sigma^2` with :math:`\lambda = \sigma_a^2x_+^2w`,
+    sextic stabiliser). Order parameter a = |discrepancy| of the target mode; equation
+    :math:`a(\lambda(a)+\sigma^2)=\sigma^2` (solved in logit form, see :meth:`residuals`) with :math:`\lambda = \sigma_a^2x_+^2w`,
     :math:`w = 4e^{-S}/(1+4e^{-S})`, :math:`S = P(x_+-gx_+^2+\gamma x_+^3/3)`.
     ``free_entropy`` = ln(1 + 4e^{-S(x₊)})/P (per-mode log partition function relative to x = 0).
     Transitions are the P → ∞ closed forms of :func:`modular_onset_exprs`.
@@ -1107,8 +1107,17 @@ class AdaptiveKernelModular(_SelfConsistentModel):
         return g, xp, S, w
 
     def residuals(self):
+        # a (lam(a) + s2) = s2 written as logit(w(a)) = logit(w needed by a): with w = 1/(1 + e^S/4)
+        # the left side is ln 4 - S(a), smooth in a (S is P times a polynomial); the right side is
+        # ln[s2 (1-a) / (a sa2 x+^2 - s2 (1-a))]. Both sides are monotone, the difference increases
+        # in a, and Newton does not meet the steep logistic of w at large P.
         g, xp, S, w = self._parts()
-        return (a_s * (sigma_a2 * xp ** 2 * w + sigma2) - sigma2,)
+        tiny = sp.Float(1e-300)
+        need = sp.log(sp.Max(sigma2 * (1 - a_s), tiny)) - sp.log(sp.Max(a_s * sigma_a2 * xp ** 2 - sigma2 * (1 - a_s), tiny))
+        # once the droplets saturate (S < -30, w = 1 to 1e-13) the logit of w is not representable:
+        # there the direct form a (lam + s2)/s2 - 1, smooth because w is flat, is used.
+        direct = a_s * (sigma_a2 * xp ** 2 * w + sigma2) / sigma2 - 1
+        return (sp.Piecewise((a_s - 1, g ** 2 < gamma_s), (direct, S < -30), (sp.log(4) - S - need, True)),)
 
     def free_entropy(self):
         g, xp, S, w = self._parts()

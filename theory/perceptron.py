@@ -283,7 +283,8 @@ class IsingTeacher(EquilibriumModel):
         s(\alpha) = \operatorname{extr}_{q,\hat q}\Big[\int Dz\,\ln 2\cosh(\sqrt{\hat q}z+\hat q)
         - \frac{\hat q}{2} - \frac{q\hat q}{2} + \alpha\,\Psi_{out}(q)\Big]
 
-    s is the entropy of the version space per weight (nats; ``bits = s/ln 2``). Two branches: the
+    s is the entropy of the version space per weight (nats; ``bits = s/ln 2``). Branches: the
+    unstable solution between the two stable ones (``unstable``, reached by Newton), the
     poorly generalising RS solution (``poor``) and perfect generalisation q = 1 (``perfect``, s = 0
     exactly). First-order transition where s(poor) = 0 (α ≈ 1.24468); the poor branch ends at a
     spinodal (fold), which is also the AMP algorithmic threshold.
@@ -298,6 +299,8 @@ class IsingTeacher(EquilibriumModel):
         Branch("poor", lambda p: {"q": 1e-3, "qhat": 1e-3}, "poorly generalising RS branch (from the uninformative state)"),
         Branch("perfect", {"q": 1.0, "qhat": math.inf}, "perfect generalisation R = 1",
                fixed={"q": 1.0, "qhat": math.inf}, free_entropy=0.0),
+        Branch("unstable", {"q": 0.97, "qhat": 5.0}, "unstable RS solution between the two stable "
+               "ones; it merges with the poor branch at the spinodal", method="newton"),
     )
     damping = 0.3
 

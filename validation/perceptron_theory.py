@@ -100,6 +100,8 @@ def _learning_curves(out_dir, quick):
     sph = continue_branch("perceptron.spherical_teacher", along="alpha", values=a_sph)
     a_is = np.linspace(0.05, 1.49, n)
     poor = continue_branch("perceptron.ising_teacher", along="alpha", values=a_is, branch="poor")
+    a_un = np.linspace(0.8, 1.49, n // 2)
+    uns = continue_branch("perceptron.ising_teacher", along="alpha", values=a_un, branch="unstable")
     a1 = find_transition("perceptron.ising_teacher", "first_order")
     asp = find_transition("perceptron.ising_teacher", "spinodal", n_scan=12 if quick else 24)
     fig, (ax, ax2) = figure(1, 2)
@@ -108,6 +110,7 @@ def _learning_curves(out_dir, quick):
     stable = a_is <= a1.value
     ax.plot(a_is[stable], poor["eps_gibbs"][stable], "C3-", label="Ising, poor branch")
     ax.plot(a_is[~stable], poor["eps_gibbs"][~stable], "C3--", label="Ising, poor branch (metastable)")
+    ax.plot(a_un, uns["eps_gibbs"], "C3-.", lw=0.8, label="Ising, unstable branch")
     ax.plot([a1.value, a1.value], [0, np.interp(a1.value, a_is, poor["eps_gibbs"])], "C3:", label=rf"$\alpha_{{1st}}$={a1.value:.4f}")
     ax.plot([a1.value, 10], [0, 0], "C3-", lw=2, label="Ising, R = 1")
     ax.axvline(asp.value, color="C3", ls="-.", lw=0.8, label=rf"spinodal {asp.value:.4f}")

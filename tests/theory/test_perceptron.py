@@ -14,7 +14,7 @@ from phasekit.theory import E, compile_expr, expand_expectations, gaussian_ibp, 
 from phasekit.theory.perceptron import alpha, kappa, q, qhat, z
 
 from .._problems import (Dz, binary_rs_quad, gardner_capacity_mpmath, gibbs_R_glm, gibbs_R_quad, glm_qhat_quad,
-                         ising_entropy_quad, ising_spinodal_quad, mills)
+                         ising_entropy_quad, ising_F, ising_spinodal_quad, mills)
 
 
 # ---------------------------------------------------------------- spherical storage
@@ -233,6 +233,23 @@ def test_spinodal_against_independent_criterion():
     assert tr.converged
     assert tr.value == pytest.approx(ising_spinodal_quad(), abs=1e-6)
     assert tr.value > 1.24468 and tr.value < 1.6
+
+
+def test_unstable_branch_merges_with_the_poor_one_at_the_spinodal():
+    # three RS branches for alpha_1st < alpha < alpha_sp: poor (stable), unstable, perfect (q = 1)
+    a_sp = ising_spinodal_quad()
+    gaps = []
+    for a_ in (1.0, 1.3, a_sp - 3e-3):
+        poor = pk.solve("perceptron.ising_teacher", {"alpha": a_}, branch="poor")
+        uns = pk.solve("perceptron.ising_teacher", {"alpha": a_}, branch="unstable")
+        assert poor.converged and uns.converged and uns.method == "newton"
+        qp, qu = poor.order_parameters["q"], uns.order_parameters["q"]
+        assert qp < qu < 1
+        # both are fixed points of the spec's composed map q -> F(q) (independent quad)
+        assert ising_F(qu, a_)[0] == pytest.approx(qu, abs=1e-9)
+        assert uns.free_entropy < poor.free_entropy
+        gaps.append(qu - qp)
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 0.05 and gaps[0] > 0.3
 
 
 def test_annealed_transition():
