@@ -139,7 +139,7 @@ def main(argv=None):
     out["ratio_vectorised_vs_loop_1_chain"] = out["sampler_1_chains_steps_per_s_per_chain"] / out["reference_loop_steps_per_s"]
     out["ratio_vectorised_vs_loop_4_chains"] = out["sampler_4_chains_chain_steps_per_s"] / out["reference_loop_steps_per_s"]
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401  (availability probe)
         out["torch_cpu_chain_steps_per_s_4_chains"] = torch_sampler(data, cfg, args.steps // 2, 4)
         out["ratio_numpy_vs_torch"] = out["sampler_4_chains_chain_steps_per_s"] / out["torch_cpu_chain_steps_per_s_4_chains"]
     except ImportError:

@@ -47,7 +47,7 @@ Transitions
 \max(0,\kappa-\tau_k z_k)^2` (the cheapest allowed internal representation), so the spherical
 RS capacity is :math:`\alpha_c = 1/C` and the binary q → 1 point :math:`2/(\pi C)` (as for the
 perceptron). With :math:`m = (K-1)/2` units allowed to disagree, ordering the costs gives the
-1-D formula (:func:`rs_cost`)
+1-D formula (:func:`rs_cost_integrals`, :func:`rs_cost`)
 
 .. math::
     C(\kappa) = \frac{K}{\alpha_c^{\rm perc}(\kappa)} - 4\kappa\int_0^\kappa f(H(v))\,dv
@@ -62,18 +62,20 @@ like √K, above the Mitchison–Durbin bound ~ ln K/ln 2): treat them as the RS
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from functools import reduce
 
+import mpmath
 import sympy as sp
 
 from phasekit import InvalidParameterError
-from phasekit.theory import E, H, EquilibriumModel, Param, Branch, Transition, log2cosh, logH
+from phasekit.theory import (E, Branch, EquilibriumModel, Param, Transition, expand_expectations,
+                              gaussian_ibp, log2cosh, logH)
 from phasekit.theory.perceptron import spherical_capacity_expr
 
 __all__ = ["BinaryTreeCommittee", "SphericalTreeCommittee", "energetic_term", "rs_cost",
-           "allowed_representations"]
+           "rs_cost_integrals", "RSCost", "allowed_representations"]
 
 alpha, kappa = sp.symbols("alpha kappa", real=True)
 q, qhat = sp.symbols("q qhat", real=True)
@@ -117,18 +119,55 @@ def energetic_term(K):
     return E(_logsumexp(logs), *zs)
 
 
-def rs_cost(K):
-    r"""The q → 1 cost :math:`C(\kappa)` of the energetic term (sympy, 1-D integrals; see module doc)."""
+def rs_cost_integrals(K):
+    r"""The q → 1 cost :math:`C(\kappa)` as a sympy expression with 1-D integrals (the derivation in
+    the module docstring, written out; ``sp.N`` of it is slow, :class:`RSCost` evaluates it fast)."""
     K = _check_K(K)
     m = (K - 1) // 2
     p, u, v = sp.symbols("p u v", real=True)
     f = sum(sp.binomial(K, i) * p**i * (1 - p)**(K - i) for j in range(1, m + 1) for i in range(j, K + 1))
-    Hf = lambda x: sp.erfc(x / sp.sqrt(2)) / 2  # noqa: E731  (the Gaussian tail H, in erfc form for sp.N)
+    Hf = lambda x: sp.erfc(x / sp.sqrt(2)) / 2  # noqa: E731  (the Gaussian tail H in erfc form)
     c = K / spherical_capacity_expr()
     if m:
         c = c - 4 * kappa * sp.Integral(f.subs(p, Hf(v)), (v, 0, kappa)) \
               - sp.Integral(2 * (kappa + u) * f.subs(p, Hf(u)), (u, kappa, sp.oo))
     return c
+
+
+def rs_cost(K, kappa_value=0.0, dps=20):
+    """Numeric :math:`C(\kappa)` (mpmath quadrature of :func:`rs_cost_integrals`)."""
+    K = _check_K(K)
+    m = (K - 1) // 2
+    with mpmath.workdps(dps):
+        k = mpmath.mpf(kappa_value)
+        Hm = lambda x: mpmath.erfc(x / mpmath.sqrt(2)) / 2  # noqa: E731
+        f = lambda p: sum(mpmath.binomial(K, i) * p**i * (1 - p)**(K - i)  # noqa: E731
+                          for j in range(1, m + 1) for i in range(j, K + 1))
+        # 1/alpha_c^perc(kappa) = int_{-oo}^{kappa} Dz (kappa - z)^2 = (1 + kappa^2) H(-kappa) + kappa G(kappa)
+        c = K * ((1 + k**2) * Hm(-k) + k * mpmath.npdf(k))
+        if m:
+            c -= 4 * k * mpmath.quad(lambda x: f(Hm(x)), [0, k]) if k else 0
+            c -= mpmath.quad(lambda x: 2 * (k + x) * f(Hm(x)), [k, k + 4, mpmath.inf])
+        return c
+
+
+class RSCost(sp.Function):
+    """``RSCost(K, kappa)``: :math:`C(\kappa)` as a sympy function that ``sp.N`` evaluates fast."""
+
+    nargs = 2
+
+    def _eval_evalf(self, prec):
+        K, k = self.args
+        if K.is_Integer and k.is_number:  # kappa enters as a float: 15-16 digits
+            return sp.Float(rs_cost(int(K), float(k), dps=int(prec * 0.30103) + 5), precision=prec)
+        return None
+
+
+def _solve_linear(g, x):
+    a = sp.diff(g, x)
+    if x in a.free_symbols:
+        raise RuntimeError(f"stationarity condition is not linear in {x}")
+    return sp.expand(-g.subs(x, 0) / a) if a.is_number else -g.subs(x, 0) / a
 
 
 class _TreeCommittee(EquilibriumModel):
@@ -167,6 +206,14 @@ class BinaryTreeCommittee(_TreeCommittee):
     def free_entropy(self):
         return -qhat * (1 - q) / 2 + E(log2cosh(sp.sqrt(qhat) * z), z) + alpha * self.energetic()
 
+    @functools.cached_property
+    def fixed_point(self):
+        # Both stationarity conditions are linear in the variable they update, so the fixed-point
+        # form is read off the derived gradient: x = -b/a for g = a x + b (sympy's general
+        # ``solve`` is slow on the K-dimensional integrand).
+        g = dict(zip(self.order_names, self.stationarity))
+        return {q: _solve_linear(g["qhat"], q), qhat: _solve_linear(g["q"], qhat)}
+
     def observables(self):
         return {"entropy": self.phi_symbol, "bits": self.phi_symbol / sp.log(2)}
 
@@ -176,7 +223,7 @@ class BinaryTreeCommittee(_TreeCommittee):
             Transition("capacity", "zero", along="alpha", branch="rs", observable="entropy",
                        search=(0.3, 1.6) if self.K > 1 else (0.3, 1.2),
                        doc="zero entropy of the RS solution (RS capacity)"),
-            Transition("q_to_one", "closed_form", along="alpha", expr=2 / (sp.pi * rs_cost(self.K)),
+            Transition("q_to_one", "closed_form", along="alpha", expr=2 / (sp.pi * RSCost(self.K, kappa)),
                        doc="RS q -> 1 point 2/(pi C(kappa)) (beyond the capacity: entropy < 0 there)"),
         )
 
@@ -197,10 +244,18 @@ class SphericalTreeCommittee(_TreeCommittee):
     def free_entropy(self):
         return sp.log(1 - q) / 2 + q / (2 * (1 - q)) + alpha * self.energetic()
 
+    @functools.cached_property
+    def fixed_point(self):
+        # d phi/dq = q/(2(1-q)^2) + alpha dE/dq = 0  <=>  q = a/(1+a), a = -2 alpha (1-q) dE/dq
+        # (the perceptron's q/(1-q) = alpha E r(u)^2 when K = 1)
+        dE = expand_expectations(gaussian_ibp(sp.diff(alpha * self.energetic(), q)))
+        a = -2 * (1 - q) * dE
+        return {q: a / (1 + a)}
+
     def observables(self):
         return {"entropy": self.phi_symbol}
 
     @property
     def transitions(self):
-        return (Transition("capacity", "closed_form", along="alpha", expr=1 / rs_cost(self.K),
+        return (Transition("capacity", "closed_form", along="alpha", expr=1 / RSCost(self.K, kappa),
                            doc="RS q -> 1 point 1/C(kappa) (RS capacity; not exact for K > 1)"),)

@@ -103,6 +103,8 @@ def _newton(model, c, x, tol, maxiter, project):
                 break
             lam *= 0.5
         else:
+            if np.max(np.abs(step)) < 1e-8 * max(1.0, np.max(np.abs(x))):
+                return x, True, it, "converged (at the quadrature noise floor)"
             return x, False, it, "line search failed"
         x, g = xn, gnew
         if np.max(np.abs(lam * step)) < tol * max(1.0, np.max(np.abs(x))) or np.max(np.abs(g)) < 1e-15:
@@ -245,12 +247,13 @@ def _result(model, c_dict, x, phi, ok, iters, res, branch, method, msg):
                        message=msg)
 
 
-def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=None, pre_tol=1e-2):
+def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=None, pre_tol=0.1):
     r"""Solve the saddle-point equations at many parameter points at once (vectorised).
 
     All points start from the ``branch`` start and are iterated together: damped fixed-point
-    iteration of the derived fixed-point form to ``pre_tol``, then Newton steps with the symbolic
-    Hessian (batched ``numpy.linalg.solve``) and a per-point step-halving line search. This is
+    iteration of the derived fixed-point form to ``pre_tol``, then Newton steps on the fixed-point
+    residual F(x) - x (forward-difference Jacobian; the symbolic Hessian for models without a
+    fixed-point form), batched ``numpy.linalg.solve`` and a per-point step-halving line search. This is
     the fast path of :func:`~phasekit.solvers.sweep` and of learning curves; use
     :func:`~phasekit.solvers.continue_branch` to follow a metastable branch by warm starts.
 
@@ -318,21 +321,42 @@ def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=N
                 its[idx] += 1
                 active[idx[~(r > pre_tol)]] = False  # close enough, or NaN: Newton decides
         grad, hess = model.gradient_numeric, model.hessian_numeric
+        if fp is not None:
+            # Newton on the fixed-point residual R(x) = F(x) - x, Jacobian by forward differences
+            # (n + 1 evaluations of F per step: cheaper than the symbolic Hessian of the channel)
+            def resid_fn(ca, xa):
+                return fp(*ca, *xa.T) - xa
+
+            def jac_and_grad(ca, xa, r0=None):
+                r0 = resid_fn(ca, xa) if r0 is None else r0
+                J = np.empty(xa.shape + (xa.shape[-1],))
+                for j in range(xa.shape[-1]):
+                    hstep = 1e-7 * np.maximum(1.0, np.abs(xa[:, j]))
+                    xp = xa.copy()
+                    xp[:, j] += hstep
+                    J[:, :, j] = (resid_fn(ca, xp) - r0) / hstep[:, None]
+                return r0, J
+        else:
+            def jac_and_grad(ca, xa, r0=None):
+                return (grad(*ca, *xa.T) if r0 is None else r0), hess(*ca, *xa.T)
+
+            def resid_fn(ca, xa):
+                return grad(*ca, *xa.T)
         active = np.ones(npts, bool)
+        r_last = None  # residual at the accepted point, reused by the next step
         for it in range(maxiter or 60):
             if not active.any():
                 break
             idx = np.flatnonzero(active)
             ca = [ci[idx] for ci in c]
-            g = grad(*ca, *x[idx].T)
-            h = hess(*ca, *x[idx].T)
+            g, h = jac_and_grad(ca, x[idx], None if r_last is None else r_last[idx])
             step = _batched_solve(h, -g)
             gn = np.max(np.abs(g), axis=-1)
             lam = np.ones(idx.size)
             xn = project(x[idx] + lam[:, None] * step)
             accepted = np.zeros(idx.size, bool)
             for _ in range(30):
-                gnew = grad(*ca, *xn.T)
+                gnew = resid_fn(ca, xn)
                 ok = np.all(np.isfinite(gnew), axis=-1) & (np.max(np.abs(gnew), axis=-1) <= gn * (1 - 1e-4 * lam) + 1e-300)
                 accepted |= ok
                 if accepted.all():
@@ -341,6 +365,9 @@ def solve_batch(model, params, *, branch=None, tol=None, maxiter=None, damping=N
                 xn = np.where(accepted[:, None], xn, project(x[idx] + lam[:, None] * step))
             small = np.max(np.abs(lam[:, None] * step), axis=-1) < tol * np.maximum(1, np.max(np.abs(xn), axis=-1))
             x[idx] = np.where(accepted[:, None], xn, x[idx])
+            if r_last is None:
+                r_last = np.full((npts, x.shape[1]), np.nan)
+            r_last[idx] = np.where(accepted[:, None], gnew, g)
             its[idx] += 1
             done = (accepted & small) | ~accepted | ~np.all(np.isfinite(step), axis=-1)
             active[idx[done]] = False

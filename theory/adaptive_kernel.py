@@ -213,12 +213,12 @@ def _derivative_order(node, g):
         return sum(c for _, c in node.variable_count)
     if isinstance(node, sp.core.function.AppliedUndef):
         return 0
-    if isinstance(node, GaussE_type()):
+    if isinstance(node, _gausse_type()):
         return _derivative_order(node.integrand, g)
     raise RuntimeError(f"unexpected term in the Stein reduction: {node}")
 
 
-def GaussE_type():
+def _gausse_type():
     from ._symbolic import GaussE
     return GaussE
 
@@ -1079,7 +1079,7 @@ class AdaptiveKernelCubic(_SelfConsistentModel):
 class AdaptiveKernelModular(_SelfConsistentModel):
     r"""Adaptive-kernel theory of modular addition (square activation, Fourier-mode action with the
     sextic stabiliser). Order parameter a = |discrepancy| of the target mode; equation
-    :math:`a(\lambda(a)+\sigma^2)=\sigma^2` (solved in logit form, see :meth:`residuals`) with :math:`\lambda = \sigma_a^2x_+^2w`,
+    :math:`a(\lambda(a)+\sigma^2)=\sigma^2` (solved in log form, see :meth:`residuals`) with :math:`\lambda = \sigma_a^2x_+^2w`,
     :math:`w = 4e^{-S}/(1+4e^{-S})`, :math:`S = P(x_+-gx_+^2+\gamma x_+^3/3)`.
     ``free_entropy`` = ln(1 + 4e^{-S(x₊)})/P (per-mode log partition function relative to x = 0).
     Transitions are the P → ∞ closed forms of :func:`modular_onset_exprs`.
@@ -1107,17 +1107,13 @@ class AdaptiveKernelModular(_SelfConsistentModel):
         return g, xp, S, w
 
     def residuals(self):
-        # a (lam(a) + s2) = s2 written as logit(w(a)) = logit(w needed by a): with w = 1/(1 + e^S/4)
-        # the left side is ln 4 - S(a), smooth in a (S is P times a polynomial); the right side is
-        # ln[s2 (1-a) / (a sa2 x+^2 - s2 (1-a))]. Both sides are monotone, the difference increases
-        # in a, and Newton does not meet the steep logistic of w at large P.
+        # a (lam(a) + s2) = s2 in log form, ln a + ln(1 + lam/s2) = 0, with
+        # ln(1 + lam/s2) = softplus(ln(sa2 x+^2 / s2) + ln w), ln w = -softplus(S - ln 4):
+        # smooth and monotone in a, no overflow for |S| ~ P (w = 0 or 1 to machine precision).
         g, xp, S, w = self._parts()
-        tiny = sp.Float(1e-300)
-        need = sp.log(sp.Max(sigma2 * (1 - a_s), tiny)) - sp.log(sp.Max(a_s * sigma_a2 * xp ** 2 - sigma2 * (1 - a_s), tiny))
-        # once the droplets saturate (S < -30, w = 1 to 1e-13) the logit of w is not representable:
-        # there the direct form a (lam + s2)/s2 - 1, smooth because w is flat, is used.
-        direct = a_s * (sigma_a2 * xp ** 2 * w + sigma2) / sigma2 - 1
-        return (sp.Piecewise((a_s - 1, g ** 2 < gamma_s), (direct, S < -30), (sp.log(4) - S - need, True)),)
+        sp_ = lambda v: sp.Max(v, 0) + sp.log(1 + sp.exp(-sp.Abs(v)))  # noqa: E731  softplus
+        inner = sp.log(sigma_a2 * xp ** 2 / sigma2) - sp_(S - sp.log(4))
+        return (sp.Piecewise((sp.log(a_s) + sp_(inner), g ** 2 >= gamma_s), (sp.log(a_s), True)),)
 
     def free_entropy(self):
         g, xp, S, w = self._parts()

@@ -1,5 +1,5 @@
 r"""Franz–Parisi local entropy of the binary perceptron, the local-entropy transition α_LE, the
-Ising teacher–student variant, and a random-feature ("hidden manifold") student [R].
+Ising teacher–student margin variant, and a random-feature ("hidden manifold") student [R].
 
 Conventions
 -----------
@@ -44,6 +44,17 @@ Curves :math:`S_{FP}(d)` are followed by continuation in ``d`` from the exact po
 :math:`p = \tilde q` (:math:`q=t=\tilde q`, :math:`\hat q=\hat t=\hat p=\hat{\tilde q}`,
 :math:`S_{FP}=s_{eq}`), see :func:`local_entropy_curve`.
 
+Results (κ = 0, RS, this implementation)
+----------------------------------------
+* Typical reference, α = 0.5: :math:`S_{FP}(\tilde q) = s_{eq} = 0.3143901`, maximum at
+  :math:`d_{typ} = 0.33881`, :math:`S_{FP}(0.002) = -0.0082 < 0` (isolated typical solutions).
+* Max-margin reference :math:`\tilde\kappa = \kappa_{max}(\alpha)`: :math:`S_{FP}(d)` grows
+  monotonically from d = 0 up to :math:`\alpha_{LE} = 0.7291` (criterion ``"monotone"``) and stays
+  non-negative up to 0.7477 (``"positive"``). Both lie **below** the literature's 0.77–0.78, which
+  comes from the large-deviation (robust-ensemble, y → ∞) analyses; the max-margin reference is
+  only a proxy for the densest regions (it is not the reference of maximal local entropy), so a
+  lower threshold is expected from it.
+
 References
 ----------
 S. Franz, G. Parisi, J. Phys. I France 5, 1401 (1995); H. Huang, Y. Kabashima, PRE 90, 052813
@@ -65,10 +76,10 @@ from .._errors import InvalidParameterError
 from .._registry import register_model
 from ._compile import NUMPY_FUNCTIONS
 from ._model import Branch, EquilibriumModel, Param, Transition
-from ._symbolic import E, GaussE, G, H, expand_expectations, gaussian_ibp, log2cosh, logH
+from ._symbolic import E, G, H, log2cosh, logH, mills
 
 __all__ = [
-    "LocalEntropy", "TeacherLocalEntropy", "RandomFeatureStorage",
+    "LocalEntropy", "IsingTeacherMargin", "RandomFeatureStorage",
     "LocalEntropyCurve", "local_entropy_curve", "reference_state", "binary_kappa_max",
     "alpha_le", "le_criterion", "LocalEntropyTransition", "fp_energetic_reference", "random_feature_constants",
 ]
@@ -84,10 +95,10 @@ ALPHA = Param("alpha", 0.0, math.inf, "left", None, doc="load alpha = P/N")
 KAPPA = Param("kappa", 0.0, math.inf, "left", 0.0, doc="margin of the counted solutions W")
 KAPPA_T = Param("kappa_tilde", 0.0, math.inf, "left", 0.0, latex="kappa_tilde",
                 doc="margin of the reference (kappa_tilde = kappa: typical; kappa_max: high-margin)")
-DIST = Param("d", 0.0, 0.5, "neither", None, doc="Hamming distance d = (1 - p)/2 from the reference")
+DIST = Param("d", 0.0, 0.5, "neither", 0.1, doc="Hamming distance d = (1 - p)/2 from the reference")
 ORDER = (
     Param("q", 0.0, 1.0, "left", 0.5, doc="overlap of two solutions at distance d"),
-    Param("t", -1.0, 1.0, "neither", 0.3, doc="overlap with the other references (teacher model: = R)"),
+    Param("t", -1.0, 1.0, "neither", 0.3, doc="overlap with the other references"),
     Param("qhat", 0.0, math.inf, "left", 1.0, doc="conjugate of q"),
     Param("that", -math.inf, math.inf, "neither", 1.0, doc="conjugate of t"),
     Param("phat", -math.inf, math.inf, "neither", 1.0, doc="conjugate of p (Lagrange multiplier of d)"),
@@ -187,6 +198,8 @@ def truncated_nodes(u0, U, V):
 
 
 _Asym = sp.Symbol("A", real=True)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
 _Msym = sp.Symbol("m", real=True)
 
 
@@ -202,13 +215,25 @@ class _FPKernel:
     exact point p = q̃ — never appear in a denominator; the derivatives of F are taken by sympy.
     """
 
-    def __init__(self, teacher=False, *, n_z0=48, n_z1=32, h_u=0.12, h_ent=0.12, n_z=40):
+    # ``teacher=True`` (Nishimori reference, teacher as one more reference) is kept for study only:
+    # its (t, that) direction is flat at the exact point (n -> 0 replicas at overlap t), so the
+    # continuation does not determine t; it is not exposed.
+    def __init__(self, teacher=False, *, n_z0=36, n_z1=24, h_u=0.16, h_ent=0.1, n_z=80):
         self.teacher = teacher
         F = logH((kappa - _Asym) / sp.sqrt(1 - q))
         tab = _derivative_table(F, _Asym, q, ((0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (0, 1), (1, 1),
                                               (2, 1), (0, 2)))
+        # every derivative is a polynomial in x = (kappa - A)/sqrt(1-q), r = mills(x), L = logH(x)
+        # and 1/sqrt(1-q): evaluate the three special values once per node
+        xs, rs, Ls = sp.symbols("x_arg r_mills L_logH", real=True)
+        arg = (kappa - _Asym) / sp.sqrt(1 - q)
+        red = [e.subs({logH(arg): Ls}).subs({mills(arg): rs}).subs(_Asym, kappa - xs * sp.sqrt(1 - q))
+               for e in tab.values()]
+        red = [e.subs({logH(xs): Ls, mills(xs): rs}) for e in red]
+        if any(e.has(logH) or e.has(mills) or e.has(_Asym) for e in red):  # pragma: no cover
+            raise RuntimeError("derivative table did not reduce to (x, r, L)")
         self._F_keys = list(tab)
-        self._F = _lambdify((kappa, q, _Asym), tab.values())
+        self._F_red = sp.lambdify((q, xs, rs, Ls), red, modules=["numpy"], cse=True)
         f = log2cosh(_Msym)
         ftab = _derivative_table(f, _Msym)
         self._f = _lambdify((_Msym,), ftab.values())
@@ -285,7 +310,10 @@ class _FPKernel:
         a0 = tt / math.sqrt(qt_v) * Z0 + (p - tt) / math.sqrt(1 - qt_v) * u1g
         A = a0[..., None] + math.sqrt(max(sig, 0.0)) * self._z1
         with np.errstate(all="ignore"):
-            vals = self._F(kappa_v, qq, A)
+            xa = (kappa_v - A) / math.sqrt(1 - qq)
+            La = sc.log_ndtr(-xa)
+            ra = _SQRT_2_OVER_PI / sc.erfcx(xa * _SQRT_HALF)
+            vals = self._F_red(qq, xa, ra, La)
         E = {k: np.tensordot(np.broadcast_to(v, A.shape), self._w1, axes=([-1], [0]))
              for k, v in zip(self._F_keys, vals)}
         W = self._w0[:, None] * self._wu[None, :]
@@ -432,7 +460,6 @@ class _FPBase(EquilibriumModel):
                                self.teacher)
 
     def _eval(self, *v):
-        c, x = v[:4], v[4:9]
         arrs = np.broadcast_arrays(*[np.asarray(a, float) for a in v[:9]])
         shape = arrs[0].shape
         flat = [a.ravel() for a in arrs]
@@ -491,8 +518,16 @@ class _FPBase(EquilibriumModel):
         return {"entropy": self.phi_symbol}
 
     def exact_start(self, params):
+        """The exact point p = q_tilde; when ``d`` is given, the solution continued to that d
+        (so that :func:`phasekit.solve` starts on the branch)."""
         qt_v, qth_v, _ = self.reference(params["alpha"], params.get("kappa_tilde", 0.0))
-        return {"q": qt_v, "t": qt_v, "qhat": qth_v, "that": qth_v, "phat": qth_v}
+        x = {"q": qt_v, "t": qt_v, "qhat": qth_v, "that": qth_v, "phat": qth_v}
+        if params.get("d") is not None:
+            c = local_entropy_curve(params["alpha"], [params["d"]], kappa_value=params.get("kappa", 0.0),
+                                    kappa_tilde=params.get("kappa_tilde", 0.0))
+            if c.converged[0]:
+                x = {k: float(v[0]) for k, v in c.order_parameters.items()}
+        return x
 
 
 @register_model("perceptron.local_entropy")
@@ -533,33 +568,49 @@ class LocalEntropy(_FPBase):
                                "max-margin reference stays positive at small d (numeric, see alpha_le)"),)
 
 
-@register_model("perceptron.ising_teacher_local_entropy")
-class TeacherLocalEntropy(_FPBase):
-    r"""Franz–Parisi local entropy of the Ising teacher–student perceptron around a typical
-    (Bayes-posterior) reference; ``R`` = teacher overlap of the solutions at distance ``d``.
+@register_model("perceptron.ising_teacher_margin")
+class IsingTeacherMargin(EquilibriumModel):
+    r"""Ising teacher–student perceptron: students uniform among the version-space solutions with
+    margin κ (the high-margin proxy of dense regions, applied to the teacher–student problem).
 
-    By the Nishimori symmetry the teacher behaves as one more reference: the student–teacher
-    overlap equals ``t``, the conjugate term :math:`\hat t t` drops (n → 0 replicas at overlap t),
-    the reference weight :math:`H(\tilde u_0)^{-1}` is replaced by the teacher channel (factor 2),
-    and the reference field is :math:`\sqrt{\hat{\tilde q}}\tilde z + \hat{\tilde q}` (teacher
-    gauge). κ = κ̃ = 0; ``kappa`` and ``kappa_tilde`` are accepted but must be 0.
+    .. math::
+        s(\alpha,\kappa) = \operatorname{extr}\Big[-\frac{\hat q(1-q)}{2} - \hat R R
+            + \int Dz\,\ln 2\cosh(\sqrt{\hat q} z + \hat R)
+            + 2\alpha\int Dz\,H\Big(-\frac{R z}{\sqrt{q-R^2}}\Big)
+              \ln H\Big(\frac{\kappa-\sqrt q z}{\sqrt{1-q}}\Big)\Big]
+
+    (binary teacher W*, labels sign(W*·ξ/√N); R = student–teacher overlap, q = student–student).
+    κ = 0 is ``perceptron.ising_teacher`` (Nishimori q = R). ``eps`` = arccos(R)/π is the
+    generalisation error of one such solution; it decreases with κ up to the largest margin with
+    non-negative entropy (transition ``kappa_max``): high-margin — dense-region — solutions
+    generalise better than typical ones.
     """
 
-    description = "Franz-Parisi local entropy of the Ising teacher-student perceptron (Bayes reference)"
-    references = ("H. Huang, K. Y. M. Wong, Y. Kabashima, J. Phys. A 46, 375002 (2013)",)
-    teacher = True
-    control = (ALPHA, Param("kappa", 0.0, 0.0, "both", 0.0, doc="must be 0"),
-               Param("kappa_tilde", 0.0, 0.0, "both", 0.0, latex="kappa_tilde", doc="must be 0"), DIST)
-    branches = (Branch("exact", lambda p: TeacherLocalEntropy._start(p), "from the exact point p = q_tilde"),)
+    description = "Ising teacher-student perceptron, students with margin kappa (dense-region proxy)"
+    references = ("C. Baldassi et al., PRE 106, 014116 (2022)", "G. Gyorgyi, PRA 41, 7097 (1990)")
+    control = (ALPHA, Param("kappa", 0.0, math.inf, "left", 0.0, doc="margin of the students"))
+    order = (Param("q", 0.0, 1.0, "left", 0.3), Param("qhat", 0.0, math.inf, "left", 0.3),
+             Param("R", -1.0, 1.0, "neither", 0.3, latex="R_t", doc="overlap with the teacher"),
+             Param("Rhat", -math.inf, math.inf, "neither", 0.3, latex="Rhat_t"))
+    conjugates = (("q", "qhat"), ("R", "Rhat"))
+    branches = (Branch("poor", lambda p: {"q": 0.3, "qhat": 0.3, "R": 0.25, "Rhat": 0.3},
+                       "poorly generalising RS branch"),)
+    damping = 0.5
 
-    @staticmethod
-    def _start(p):
-        from .._registry import get_model
-        return get_model("perceptron.ising_teacher_local_entropy").exact_start(p)
+    def free_entropy(self):
+        Rt, Rh = sp.Symbol("R_t", real=True), sp.Symbol("Rhat_t", real=True)
+        x = sp.Symbol("xi", real=True)
+        return (-qhat * (1 - q) / 2 - Rh * Rt + E(log2cosh(sp.sqrt(qhat) * x + Rh), x)
+                + 2 * alpha * E(H(-Rt * x / sp.sqrt(q - Rt**2)) * logH((kappa - sp.sqrt(q) * x) / sp.sqrt(1 - q)), x))
 
-    def exact_start(self, params):
-        qt_v, qth_v, _ = self.reference(params["alpha"], 0.0)
-        return {"q": qt_v, "t": qt_v, "qhat": qth_v, "that": qth_v, "phat": qth_v}
+    def observables(self):
+        Rt = sp.Symbol("R_t", real=True)
+        return {"entropy": self.phi_symbol, "R": Rt, "eps": sp.acos(Rt) / sp.pi}
+
+    @property
+    def transitions(self):
+        return (Transition("kappa_max", "zero", along="kappa", branch="poor", observable="entropy",
+                           search=(0.0, 2.0), doc="largest student margin with non-negative entropy"),)
 
 
 # --------------------------------------------------------------------------- curves
@@ -585,10 +636,6 @@ class LocalEntropyCurve:
     d_typ: float
     message: str = ""
 
-    @property
-    def R(self):
-        """Teacher overlap along the curve (teacher model; = t)."""
-        return self.order_parameters["t"]
 
 
 def _feasible(x, c, ref, margin=1e-10):
@@ -636,8 +683,8 @@ def _newton(model, c, x, tol=1e-11, maxiter=40):
     return x, phi, g, dd, bool(np.max(np.abs(g)) < 1e-9), maxiter
 
 
-def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, teacher=False,
-                        tol=1e-11, progress=False) -> LocalEntropyCurve:
+def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, tol=1e-11,
+                        progress=False) -> LocalEntropyCurve:
     r"""Franz–Parisi local entropy :math:`S_{FP}(d)` on a grid of distances.
 
     Continuation in ``d`` from the exact point :math:`p=\tilde q` (:math:`d_{typ} = (1-\tilde q)/2`)
@@ -655,8 +702,6 @@ def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, te
         Margin κ of the counted solutions.
     kappa_tilde : float or "max", optional
         Reference margin; default κ (typical reference); ``"max"`` uses :func:`binary_kappa_max`.
-    teacher : bool
-        Use the Ising teacher–student model (κ = κ̃ = 0; reference = Bayes posterior sample).
 
     Returns
     -------
@@ -671,13 +716,10 @@ def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, te
         ktv = binary_kappa_max(a)
     else:
         ktv = KAPPA_T.validate(kappa_tilde, "local_entropy_curve")
-    if teacher and (kap != 0 or ktv != 0):
-        raise InvalidParameterError("The 'kappa' parameter of local_entropy_curve must be 0 for the "
-                                    f"teacher model. Got {kap!r} instead.")
     dv = np.asarray(d, float).ravel()
     for x in dv:
         DIST.validate(x, "local_entropy_curve")
-    model = get_model("perceptron.ising_teacher_local_entropy" if teacher else "perceptron.local_entropy")
+    model = get_model("perceptron.local_entropy")
     qt_v, qth_v, s_ref = model.reference(a, ktv)
     d_typ = (1 - qt_v) / 2
     x_exact = np.array([qt_v, qt_v, qth_v, qth_v, qth_v])

@@ -261,7 +261,6 @@ class PosteriorSampler:
         if acc.all():
             st.W, st.Phi, st.Ep, st.U, st.G = Wp, Phi, Ep, U, Gp
         elif acc.any():
-            C = acc.size
             cols = np.repeat(acc, self.N)
             st.W[acc], st.U[acc], st.G[acc] = Wp[acc], U[acc], Gp[acc]
             st.Phi[:, cols] = Phi[:, cols]

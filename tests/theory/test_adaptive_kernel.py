@@ -85,7 +85,7 @@ def test_gp_predictor():
 # ---------------------------------------------------------------- Monte Carlo over x
 def test_monte_carlo_kernel_coefficients():
     rng = np.random.default_rng(1)
-    d, n = 6, 2_000_000
+    d, n = 6, 1_000_000
     w = rng.standard_normal(d) * 0.5
     q, s2 = w[0], float(w @ w)
     D = 1 + 2 * s2

@@ -1,0 +1,230 @@
+r"""Registered checks of the local entropy and the algorithmic gap (issue 4).
+
+=====================  =========================================================================
+check                  claim tested
+=====================  =========================================================================
+``local_entropy``      Franz–Parisi theory: S_FP(q̃) = s_eq (1e-7) with stationarity residual
+                       < 1e-7; S_FP ≤ s_eq with its maximum at d_typ = (1 − q̃)/2 (1e-3);
+                       α = 0 gives the binary entropy (1e-8); typical reference: S_FP < 0 at
+                       small d; high-margin reference: monotone at α = 0.6, not at α = 0.8.
+                       Enumeration (N ≤ 21): local entropy around the max-margin solution above
+                       the typical one at small d; local energy of the max-margin solution below
+                       the typical one. [R] random features: μ1 → 0 reproduces binary storage.
+``algorithmic_gap``    SBPI and BinaryConnect-style SGD success versus α (binomial errors): the
+                       success falls to 1/2 below α_LE and well below α_KM = 0.833 (the gap).
+                       Headline figure: success curves + α_LE + α_KM on one axis.
+=====================  =========================================================================
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+
+import numpy as np
+
+from .._registry import CheckResult, register_check
+from ._common import figure, save_figure
+
+__all__ = ["check_local_entropy", "check_algorithmic_gap", "ALPHA_LE_MONOTONE", "ALPHA_KM"]
+
+#: α_LE (monotone criterion, max-margin reference, κ = 0) as computed by
+#: :func:`phasekit.theory.local_entropy.alpha_le` (brentq, xtol 5e-4); recomputed in full mode.
+ALPHA_LE_MONOTONE = 0.7291
+#: Krauth–Mézard capacity (spec §3, [V]).
+ALPHA_KM = 0.833079
+
+
+def _write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _h2(d):
+    d = np.asarray(d, float)
+    return -d * np.log(d) - (1 - d) * np.log1p(-d)
+
+
+@register_check("local_entropy", "Franz-Parisi local entropy: exact-point identities, typical vs high-margin "
+                                 "references, enumeration at N <= 21, local energy")
+def check_local_entropy(out_dir, *, quick=False, seed=0):
+    r"""Theory identities of spec §7/§13 check 12 and the enumeration comparison.
+
+    Quick: enumeration at N = 15 (40 instances); full: N = 21 (60 instances).
+    """
+    from ..theory import local_entropy as le
+    from . import local_entropy as vle
+    t0 = time.perf_counter()
+    os.makedirs(out_dir, exist_ok=True)
+    m = {}
+    ok = {}
+    # --- exact point, alpha = 0.5
+    from ..solvers import solve
+    ref = le.reference_state(0.5, 0.0)
+    dtyp = (1 - ref[0]) / 2
+    r = solve("perceptron.local_entropy", {"alpha": 0.5, "d": dtyp})
+    m.update(s_fp_exact=r.free_entropy, s_eq=0.314390, exact_residual=r.residual, d_typ=dtyp)
+    ok["exact_point"] = abs(r.free_entropy - 0.314390) < 1e-6 and abs(r.free_entropy - ref[2]) < 1e-7 \
+        and r.residual < 1e-7
+    # --- typical curve
+    d = np.linspace(0.002, 0.49, 30 if quick else 60)
+    ct = le.local_entropy_curve(0.5, d)
+    dd = np.linspace(0.32, 0.36, 5)
+    cm = le.local_entropy_curve(0.5, dd)          # the maximum: where dS/dd changes sign
+    i = int(np.flatnonzero(np.diff(np.sign(cm.dS_dd)) != 0)[0])
+    d_max = float(dd[i] - cm.dS_dd[i] * (dd[i + 1] - dd[i]) / (cm.dS_dd[i + 1] - cm.dS_dd[i]))
+    m.update(typical_max=float(np.nanmax(ct.entropy)), typical_d_argmax=d_max,
+             typical_s_at_0p002=float(ct.entropy[0]), typical_converged=int(ct.converged.sum()))
+    ok["below_s_eq"] = bool(np.nanmax(ct.entropy) <= ref[2] + 1e-10)
+    ok["max_at_d_typ"] = abs(d_max - 0.3388) < 1e-3
+    ok["typical_negative_small_d"] = bool(ct.entropy[0] < 0)
+    # --- alpha = 0
+    c0 = le.local_entropy_curve(0.0, [0.05, 0.2, 0.4])
+    m["alpha0_max_err"] = float(np.max(np.abs(c0.entropy - _h2(c0.d))))
+    ok["alpha0_binary_entropy"] = m["alpha0_max_err"] < 1e-8
+    # --- high-margin references
+    crit6, c6 = le.le_criterion(0.6)
+    crit8, c8 = le.le_criterion(0.8)
+    m.update(le_criterion_0p6=crit6, le_criterion_0p8=crit8)
+    ok["high_margin_monotone_0p6"] = crit6 > 0
+    ok["high_margin_not_monotone_0p8"] = crit8 < 0
+    curves = {0.6: c6, 0.8: c8} if quick else \
+        {a: le.local_entropy_curve(a, np.geomspace(0.001, 0.3, 40), kappa_tilde="max")
+         for a in (0.4, 0.5, 0.6, 0.7, 0.75, 0.8)}
+    if not quick:
+        tr = le.alpha_le()
+        m["alpha_LE_monotone"] = tr.value
+        ok["alpha_LE_found"] = bool(tr.converged)
+    # --- [R] random features: mu1 -> 0 is binary storage
+    rfs = solve("perceptron.random_features", {"alpha": 0.5, "gamma": 1.0, "mu1": 1e-9})
+    m["rf_mu1_to_0_entropy"] = rfs.free_entropy
+    ok["rf_reduces_to_storage"] = abs(rfs.free_entropy - ref[2]) < 1e-7
+    # --- enumeration
+    n, n_inst = (15, 40) if quick else (21, 60)
+    a_enum = 0.5
+    en_t = vle.enumerate_local_entropy(n, a_enum, n_inst, reference="typical", seed=seed)
+    en_m = vle.enumerate_local_entropy(n, a_enum, n_inst, reference="max_margin", seed=seed)
+    small = slice(1, max(2, n // 5) + 1)                       # k = 1 .. N/5
+    cnt_t = en_t.counts[:, small].sum(axis=1)
+    cnt_m = en_m.counts[:, small].sum(axis=1)
+    lt, lm = np.log1p(cnt_t) / n, np.log1p(cnt_m) / n
+    diff = lm - lt
+    sem = float(diff.std(ddof=1) / math.sqrt(diff.size))
+    m.update(enum_n=n, enum_instances=int(en_t.n_sat), enum_small_d_diff=float(diff.mean()), enum_small_d_diff_sem=sem)
+    ok["enum_max_margin_denser"] = diff.mean() > 3 * sem
+    # local energy: max-margin vs typical reference solutions of the same instances
+    d_le = np.arange(1, 5) / n
+    e_t = vle.local_energy(en_t.references, en_t.rows, d_le, n_samples=20, rng=seed)
+    e_m = vle.local_energy(en_m.references, en_m.rows, d_le, n_samples=20, rng=seed)
+    m.update({f"local_energy_typ_k{i + 1}": float(v) for i, v in enumerate(e_t)})
+    m.update({f"local_energy_max_k{i + 1}": float(v) for i, v in enumerate(e_m)})
+    ok["local_energy_flatter"] = bool(e_m.mean() < e_t.mean())
+    m["enum_margin_mean_max"] = float(en_m.margins.mean())
+    m["enum_margin_mean_typ"] = float(en_t.margins.mean())
+    ok["enum_max_margin_larger"] = en_m.margins.mean() > en_t.margins.mean()
+
+    # --- tables and figure
+    rows = [[float(x), float(y), bool(c)] for x, y, c in zip(ct.d, ct.entropy, ct.converged)]
+    tpath = _write_csv(os.path.join(out_dir, "local_entropy_typical.csv"), ["d", "S_FP", "converged"], rows)
+    rows2 = []
+    for a, c in curves.items():
+        rows2 += [[a, c.params["kappa_tilde"], float(x), float(y), float(z)] for x, y, z in zip(c.d, c.entropy, c.dS_dd)]
+    tpath2 = _write_csv(os.path.join(out_dir, "local_entropy_high_margin.csv"),
+                        ["alpha", "kappa_tilde", "d", "S_FP", "dS_dd"], rows2)
+    fig, (ax, ax2, ax3) = figure(1, 3)
+    ax.plot(ct.d, ct.entropy, "k-", label="typical ref., α=0.5")
+    ax.plot(ct.d, _h2(ct.d), ":", color="grey", label="α=0: H₂(d)")
+    ax.axhline(ref[2], color="C3", lw=0.8, ls="--", label="s_eq")
+    ax.axvline(dtyp, color="C3", lw=0.8, ls=":")
+    ax.axhline(0, color="k", lw=0.4)
+    ax.set_xlabel("d")
+    ax.set_ylabel(r"$S_{FP}(d)$ (nats)")
+    ax.set_title("Typical reference", fontsize=9)
+    ax.legend(fontsize=7)
+    for i, (a, c) in enumerate(curves.items()):
+        ax2.plot(c.d, c.entropy, "-", color=f"C{i}", label=f"α={a} (κ̃={c.params['kappa_tilde']:.3f})")
+    ax2.axhline(0, color="k", lw=0.4)
+    ax2.set_xscale("log")
+    ax2.set_xlabel("d")
+    ax2.set_title(r"Max-margin reference ($\tilde\kappa=\kappa_{max}(\alpha)$)", fontsize=9)
+    ax2.legend(fontsize=6)
+    k = np.arange(n + 1)
+    ax3.errorbar(k / n, en_t.s_loc, yerr=np.nan_to_num(en_t.s_loc_sem), fmt="o", ms=3, label="typical")
+    ax3.errorbar(k / n, en_m.s_loc, yerr=np.nan_to_num(en_m.s_loc_sem), fmt="s", ms=3, label="max margin")
+    ax3.set_xlabel("d = k/N")
+    ax3.set_ylabel(r"$\langle\ln \mathcal{N}_k\rangle/N$ (nonzero counts)")
+    ax3.set_title(f"Enumeration N={n}, α={a_enum}", fontsize=9)
+    ax3.legend(fontsize=7)
+    fpath = save_figure(fig, out_dir, "local_entropy")
+    m["seconds"] = time.perf_counter() - t0
+    passed = all(ok.values())
+    failed = [k for k, v in ok.items() if not v]
+    summary = (f"Franz–Parisi local entropy. Exact point: S_FP(q̃) = {m['s_fp_exact']:.9f} (s_eq 0.314390), "
+               f"residual {m['exact_residual']:.1e}; max of the typical curve at d = {d_max:.4f} "
+               f"(d_typ = {dtyp:.4f}); S_FP(0.002) = {m['typical_s_at_0p002']:.4f} < 0 (isolated typical "
+               f"solutions); α = 0 error {m['alpha0_max_err']:.1e}. Max-margin reference: min dS/dd on "
+               f"[0.002, 0.08] = {crit6:.3f} at α = 0.6, {crit8:.3f} at α = 0.8"
+               + (f"; α_LE (monotone criterion) = {m['alpha_LE_monotone']:.4f}" if 'alpha_LE_monotone' in m else
+                  f"; α_LE (monotone criterion, precomputed) = {ALPHA_LE_MONOTONE}")
+               + f". Enumeration N = {n}: ln(1+#sol at k ≤ N/5)/N larger around the max-margin solution by "
+                 f"{m['enum_small_d_diff']:.4f} ± {sem:.4f}. "
+               + ("All criteria hold." if passed else f"Failed: {', '.join(failed)}."))
+    m.update({f"ok_{k}": float(v) for k, v in ok.items()})
+    return CheckResult("local_entropy", passed, m, (fpath,), (tpath, tpath2), summary, seed)
+
+
+@register_check("algorithmic_gap", "SBPI and BinaryConnect-style SGD success vs alpha, next to alpha_LE "
+                                   "and alpha_KM (the algorithmic gap)")
+def check_algorithmic_gap(out_dir, *, quick=False, seed=0):
+    r"""Success probability of SBPI and BinaryConnect-style SGD versus α with binomial errors.
+
+    Quick: N = 201, 6 α × 16 instances. Full: N = 1001, 10 α × 50 instances (several minutes).
+    Passes when the SBPI success crosses 1/2 below α_KM by more than 3 errors (the gap) and the
+    success is ≥ 0.9 at the smallest α.
+    """
+    from . import local_entropy as vle
+    t0 = time.perf_counter()
+    os.makedirs(out_dir, exist_ok=True)
+    if quick:
+        n, alphas, n_inst, opts = 201, np.linspace(0.45, 0.80, 6), 16, dict(max_sweeps=150)
+        bc_opts = dict(max_epochs=150)
+    else:
+        n, alphas, n_inst, opts = 1001, np.linspace(0.40, 0.85, 10), 50, dict(max_sweeps=400)
+        bc_opts = dict(max_epochs=300)
+    jobs = 1 if quick else 2
+    sb = vle.success_curve("sbpi", n, alphas, n_inst, seed=seed, progress=not quick, batch=n_inst,
+                           n_jobs=jobs, **opts)
+    bc = vle.success_curve("binaryconnect", n, alphas, n_inst, seed=seed + 1, progress=not quick,
+                           batch=n_inst, n_jobs=jobs, **bc_opts)
+    m = {"n": n, "n_instances": n_inst, "sbpi_threshold": sb.threshold, "sbpi_threshold_err": sb.threshold_err,
+         "bc_threshold": bc.threshold, "bc_threshold_err": bc.threshold_err, "alpha_LE": ALPHA_LE_MONOTONE,
+         "alpha_KM": ALPHA_KM}
+    rows = [[a, "sbpi", s.mean, s.error_of_mean, s.n_samples] for a, s in zip(alphas, sb.success)]
+    rows += [[a, "binaryconnect", s.mean, s.error_of_mean, s.n_samples] for a, s in zip(alphas, bc.success)]
+    tpath = _write_csv(os.path.join(out_dir, "algorithmic_gap.csv"),
+                       ["alpha", "algorithm", "p_success", "p_err", "n"], rows)
+    fig, ax = figure()
+    ax.errorbar(alphas, sb.p, yerr=sb.p_err, fmt="o-", ms=4, capsize=2, label=f"SBPI, N={n}")
+    ax.errorbar(alphas, bc.p, yerr=bc.p_err, fmt="s--", ms=4, capsize=2, label=f"BinaryConnect SGD, N={n}")
+    ax.axvline(ALPHA_LE_MONOTONE, color="C2", lw=1.2, label=rf"$\alpha_{{LE}}$={ALPHA_LE_MONOTONE:.3f} (FP, max-margin ref.)")
+    ax.axvline(ALPHA_KM, color="C3", lw=1.2, ls="--", label=rf"$\alpha_{{KM}}$={ALPHA_KM:.4f}")
+    ax.axvspan(0.77, 0.78, color="grey", alpha=0.15, lw=0, label="literature α_LE 0.77–0.78")
+    ax.axhline(0.5, color="k", lw=0.4)
+    ax.set_xlabel(r"$\alpha = P/N$")
+    ax.set_ylabel("P(success)")
+    ax.set_title("Algorithmic gap of the binary perceptron", fontsize=9)
+    ax.legend(fontsize=7)
+    fpath = save_figure(fig, out_dir, "algorithmic_gap")
+    thr, err = sb.threshold, sb.threshold_err
+    passed = bool(np.isfinite(thr) and thr + 3 * err < ALPHA_KM and sb.p[0] >= 0.9)
+    m["seconds"] = time.perf_counter() - t0
+    summary = (f"SBPI at N = {n} ({n_inst} instances per α, cap {opts['max_sweeps']} sweeps): success 1/2 at "
+               f"α = {thr:.3f} ± {err:.3f}; BinaryConnect-style SGD: {bc.threshold:.3f} ± {bc.threshold_err:.3f}. "
+               f"α_LE = {ALPHA_LE_MONOTONE} (FP, max-margin reference, monotone criterion), "
+               f"α_KM = {ALPHA_KM}. Algorithms stop well below the capacity (the gap)"
+               + ("." if passed else " — criterion NOT met."))
+    return CheckResult("algorithmic_gap", passed, m, (fpath,), (tpath,), summary, seed)
