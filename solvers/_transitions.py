@@ -40,9 +40,12 @@ def find_transition(model, name, params=None, *, tol=1e-10, n_scan=24, search=No
 
     if tr.kind == "closed_form":
         syms = {p.symbol: fixed[p.name] for p in model.control if p.name in fixed}
-        val = float(sp.N(sp.sympify(tr.expr).subs(syms), 17))
+        expr = sp.sympify(tr.expr)
+        val = float(sp.N(expr.subs(syms), 17))
+        implicit = any(hasattr(type(fn), "_value") for fn in expr.atoms(sp.Function))
         return TransitionResult(name, val, along, fixed, bool(np.isfinite(val)), 0, 0.0, model.name,
-                                tr.kind, {}, "closed form derived in sympy")
+                                tr.kind, {}, "implicit function evaluated by the model's numeric solver"
+                                if implicit else "closed form derived in sympy")
     if tr.kind == "fold":
         return find_fold(model, fixed, along=along, branch=tr.branch, search=(lo, hi), n_scan=n_scan,
                          name=name)

@@ -239,57 +239,78 @@ def _instances(n, p, b, rng):
     return _pm1(rng, (b, p, n)) * _pm1(rng, (b, p, 1))
 
 
-def sbpi(rows, *, max_sweeps=300, theta=1, p_s=0.3, k_states=41, rng=None):
+def sbpi(rows, *, n_patterns=None, max_sweeps=300, theta=1, p_s=0.3, k_states=41, rng=None, progress=False):
     r"""SBPI (Baldassi, Braunstein, Brunel, Zecchina, PNAS 104, 11079 (2007)), vectorised over a batch.
 
     Integer hidden states :math:`h_i \in \{-K, \dots, K\}` (odd, ``K = k_states``), weights
     :math:`W_i = \mathrm{sign}(h_i)`. Patterns are presented in random order; with the stability
     :math:`\Delta = y\,\xi\cdot W`: if :math:`\Delta \le 0`, :math:`h_i \mathrel{+}= 2y\xi_i` for all
     i; if :math:`0 < \Delta \le \theta`, with probability :math:`p_s` the same update but only
-    for the synapses with :math:`y\xi_i h_i \ge 1` (reinforcing the correct, non-marginal ones).
-    Defaults :math:`\theta = 1`, :math:`p_s = 0.3`, K = 41 (tuned at N = 201–401: θ = 3 or 7,
-    :math:`p_s = 1` or K = 21 solve fewer instances).
+    for the synapses with :math:`y\xi_i h_i \ge 1` (reinforcing the correct, non-marginal ones;
+    these updates never flip a weight). Defaults :math:`\theta = 1`, :math:`p_s = 0.3`, K = 41
+    (tuned at N = 201–401: θ = 3 or 7, :math:`p_s = 1` or K = 21 solve fewer instances).
+    An instance is solved after a sweep without an error update (W was then constant and every
+    pattern had Δ > 0).
 
     Parameters
     ----------
     rows : ndarray, shape (B, P, N)
-        ±1 patterns with labels absorbed.
+        ±1 patterns with labels absorbed (int8 or float); rows beyond ``n_patterns[b]`` are ignored.
+    n_patterns : array_like of int, shape (B,), optional
+        Number of patterns of each instance (different loads in one batch); default all P.
+    progress : bool
+        tqdm bar over sweeps.
 
     Returns
     -------
     AlgorithmRun
     """
     rng = np.random.default_rng(rng)
-    X = np.ascontiguousarray(np.transpose(np.asarray(rows, np.float32), (1, 0, 2)))   # (P, B, N)
+    X = np.ascontiguousarray(np.transpose(np.asarray(rows, np.int8), (1, 0, 2)))   # (P, B, N)
     p, b, n = X.shape
-    theta = float(1 if theta is None else theta)
+    npat = np.full(b, p) if n_patterns is None else np.asarray(n_patterns, int)
+    theta = float(theta)
     t0 = time.perf_counter()
     h = (2 * rng.integers(0, 2, size=(b, n)) - 1).astype(np.float32)
     W = np.sign(h)
     sweeps = np.full(b, max_sweeps)
     solved = np.zeros(b, bool)
     live = np.ones(b, bool)
-    for sweep in range(max_sweeps):
+    it = range(max_sweeps)
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(it, desc=f"SBPI N={n}, {b} instances", leave=False)
+    for sweep in it:
         if not live.any():
             break
+        had_error = np.zeros(b, bool)
+        idx = np.flatnonzero(live)
+        Wl, hl = W[idx], h[idx]
+        npl = npat[idx]
+        errl = np.zeros(idx.size, bool)
         for mu in rng.permutation(p):
-            x = X[mu]
-            delta = np.einsum("bn,bn->b", x, W)
-            err = delta <= 0
-            weak = (~err) & (delta <= theta) & (rng.random(b) < p_s)
-            ib = np.flatnonzero((err | weak) & live)
+            valid = npl > mu
+            x = X[mu, idx].astype(np.float32)
+            delta = np.einsum("bn,bn->b", x, Wl)
+            err = (delta <= 0) & valid
+            weak = (~err) & valid & (delta <= theta) & (rng.random(idx.size) < p_s)
+            ib = np.flatnonzero(err | weak)
             if ib.size == 0:
                 continue
-            xs, hs = x[ib], h[ib]
+            errl |= err
+            xs, hs = x[ib], hl[ib]
             upd = err[ib, None] | (xs * hs >= 1)
             hs = np.where(upd, np.clip(hs + 2 * xs, -k_states, k_states), hs)
-            h[ib] = hs
-            W[ib] = np.sign(hs)
-        ok = live & np.all(np.einsum("pbn,bn->bp", X, W) > 0, axis=1)
+            hl[ib] = hs
+            Wl[ib] = np.sign(hs)
+        W[idx], h[idx] = Wl, hl
+        had_error[idx] = errl
+        ok = live & ~had_error
         solved |= ok
         sweeps[ok] = sweep + 1
         live &= ~ok
-    return AlgorithmRun("sbpi", n, p / n, solved, W.astype(np.int8), sweeps, time.perf_counter() - t0)
+    return AlgorithmRun("sbpi", n, float(np.mean(npat)) / n, solved, W.astype(np.int8), sweeps,
+                        time.perf_counter() - t0)
 
 
 def binaryconnect(rows, *, max_epochs=400, lr=0.05, beta0=1.0, beta_growth=1.01, batch=None, rng=None):
@@ -378,17 +399,38 @@ def _crossing(a, p, level=0.5):
     return float(a[i] + (p[i] - level) * (a[i + 1] - a[i]) / (p[i] - p[i + 1]))
 
 
+def _instance(n, p, p_pad, seed, i, j):
+    """Instance j of load index i: ``SeedSequence([seed, i, j])``; int8 rows padded to p_pad."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, i, j]))
+    out = np.zeros((p_pad, n), np.int8)
+    out[:p] = (1 - 2 * rng.integers(0, 2, size=(p, n), dtype=np.int8)) * \
+        (1 - 2 * rng.integers(0, 2, size=(p, 1), dtype=np.int8))
+    return out
+
+
 def _one_alpha(args):
     algorithm, n, i, a, n_instances, seed, batch, options = args
-    rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, i, 10 ** 6]))
     p = int(round(a * n))
     solved, its = [], []
     for s in range(0, n_instances, batch):
         bsz = min(batch, n_instances - s)
-        r = _ALGOS[algorithm](_instances(n, p, bsz, rng), rng=rng, **options)
+        rows = np.stack([_instance(n, p, p, seed, i, j) for j in range(s, s + bsz)])
+        r = _ALGOS[algorithm](rows, rng=rng, **options)
         solved.append(r.solved)
         its.append(r.iterations)
     return np.concatenate(solved), np.concatenate(its)
+
+
+def _sbpi_chunk(args):
+    """All (alpha, instance) pairs of one worker in a single SBPI batch (loads padded)."""
+    n, loads, pairs, seed, worker, options, progress = args
+    p_pad = max(int(round(loads[i] * n)) for i, _ in pairs)
+    rows = np.stack([_instance(n, int(round(loads[i] * n)), p_pad, seed, i, j) for i, j in pairs])
+    npat = np.array([int(round(loads[i] * n)) for i, _ in pairs])
+    r = sbpi(rows, n_patterns=npat, rng=np.random.default_rng(np.random.SeedSequence([seed, 7, worker])),
+             progress=progress, **options)
+    return r.solved, r.iterations
 
 
 def success_curve(algorithm, n, alphas, n_instances, *, seed=0, progress=False, batch=50, n_jobs=1,
@@ -405,10 +447,40 @@ def success_curve(algorithm, n, alphas, n_instances, *, seed=0, progress=False, 
         for a in np.asarray(alphas, float).ravel():
             _check_float(a, "alphas", "success_curve")
         n_jobs = _check_int(n_jobs, "n_jobs", "success_curve", 1)
+        if algorithm == "sbpi":
+            return _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options)
         if n_jobs > 1:
             return _success_curve_pool(algorithm, n, alphas, n_instances, seed, progress, batch, n_jobs, options)
     return _success_curve(algorithm, n, alphas, n_instances, seed=seed, progress=progress, batch=batch,
                           **options)
+
+
+def _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options):
+    """SBPI on every (alpha, instance) pair at once: one padded batch per worker process."""
+    import concurrent.futures as cf
+    n = _check_int(n, "n", "success_curve", 3, None, odd=True)
+    n_instances = _check_int(n_instances, "n_instances", "success_curve", 1)
+    seed = _check_seed(seed, "success_curve")
+    alphas = np.asarray(alphas, float)
+    t0 = time.perf_counter()
+    pairs = [(i, j) for i in range(alphas.size) for j in range(n_instances)]
+    chunks = [pairs[w::n_jobs] for w in range(n_jobs)]
+    jobs = [(n, tuple(alphas), ch, seed, w, options, progress and w == 0) for w, ch in enumerate(chunks) if ch]
+    if n_jobs == 1:
+        outs = [_sbpi_chunk(jobs[0])]
+    else:
+        with cf.ProcessPoolExecutor(max_workers=n_jobs) as ex:
+            outs = list(ex.map(_sbpi_chunk, jobs))
+    solved = {pr: None for pr in pairs}
+    for (n_, _, ch, *_rest), (sv, its) in zip(jobs, outs):
+        for k, pr in enumerate(ch):
+            solved[pr] = (bool(sv[k]), int(its[k]))
+    results = []
+    for i in range(alphas.size):
+        sv = np.array([solved[(i, j)][0] for j in range(n_instances)])
+        it = np.array([solved[(i, j)][1] for j in range(n_instances)])
+        results.append((sv, it))
+    return _finish_curve("sbpi", n, alphas, results, seed, time.perf_counter() - t0)
 
 
 def _success_curve_pool(algorithm, n, alphas, n_instances, seed, progress, batch, n_jobs, options):

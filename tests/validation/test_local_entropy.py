@@ -64,15 +64,29 @@ def test_sbpi_and_binaryconnect_return_solutions():
         np.testing.assert_array_equal(np.all(f > 0, axis=1), r.solved)
 
 
-def test_success_curve_independent_of_n_jobs_and_binomial_errors():
+def test_success_curve_binomial_errors_and_pooled_sbpi():
     a = [0.3, 0.9]
     c1 = vle.success_curve("sbpi", 51, a, 8, seed=4, max_sweeps=30)
     c2 = vle.success_curve("sbpi", 51, a, 8, seed=4, max_sweeps=30, n_jobs=2)
-    np.testing.assert_array_equal(c1.p, c2.p)
-    for s in c1.success:
-        assert s.error_of_mean == pytest.approx(math.sqrt(s.mean * (1 - s.mean) / 8), abs=1e-15)
-    assert c1.p[0] == 1.0 and c1.p[1] == 0.0      # alpha = 0.9 > alpha_KM: no solution expected
-    assert 0.3 < c1.threshold < 0.9
+    for c in (c1, c2):
+        for s in c.success:
+            assert s.error_of_mean == pytest.approx(math.sqrt(s.mean * (1 - s.mean) / 8), abs=1e-15)
+        assert c.p[0] == 1.0 and c.p[1] < 0.5     # alpha = 0.9 > alpha_KM (finite N = 51: rare successes)
+        assert 0.3 < c.threshold < 0.9
+    b1 = vle.success_curve("binaryconnect", 51, [0.3], 4, seed=4, max_epochs=50)
+    b2 = vle.success_curve("binaryconnect", 51, [0.3], 4, seed=4, max_epochs=50, n_jobs=2)
+    np.testing.assert_array_equal(b1.p, b2.p)       # same instances and streams per alpha
+
+
+def test_sbpi_padded_batch_respects_pattern_counts():
+    rng = np.random.default_rng(5)
+    rows = vle._instances(51, 40, 4, rng).astype(np.int8)
+    npat = np.array([10, 20, 30, 40])
+    r = vle.sbpi(rows, n_patterns=npat, rng=0, max_sweeps=100)
+    assert r.solved.all()
+    for b in range(4):
+        f = rows[b, :npat[b]].astype(np.float32) @ r.weights[b].astype(np.float32)
+        assert np.all(f > 0)
 
 
 def test_random_feature_sat_is_monotone():
