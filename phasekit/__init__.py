@@ -11,10 +11,12 @@ from ._version import __version__
 from ._errors import BranchLost, InvalidParameterError, NonFiniteResidual, SaddlePointNotConverged
 from ._registry import CheckResult, get_check, get_model, list_checks, list_models
 from . import theory, solvers  # noqa: E402  (registers the models)
-from .solvers import continue_branch, find_transition, solve, sweep
+from .solvers import continue_branch, find_transition, solve, solve_batch, sweep
+from .theory import define_model
 from . import validation  # noqa: E402  (registers the checks)
 
-__all__ = ["__version__", "solve", "continue_branch", "find_transition", "sweep", "get_model",
+__all__ = ["__version__", "solve", "solve_batch", "continue_branch", "find_transition", "sweep", "define_model",
+           "get_model",
            "list_models", "list_checks", "get_check", "CheckResult", "InvalidParameterError",
            "SaddlePointNotConverged", "BranchLost", "NonFiniteResidual", "theory", "solvers",
            "validation"]
