@@ -1,7 +1,7 @@
 """Errors that teach: each docstring names the likely cause and the fix."""
 from __future__ import annotations
 
-__all__ = ["InvalidParameterError", "SaddlePointNotConverged", "BranchLost", "NonFiniteResidual"]
+__all__ = ["InvalidParameterError", "SaddlePointNotConverged"]
 
 
 class InvalidParameterError(ValueError):
@@ -20,19 +20,4 @@ class SaddlePointNotConverged(RuntimeError):
     critically), or q -> 1 where quadrature needs the change of variables (``scale`` hint of
     ``GaussE``). Solvers report non-convergence in their result (``converged=False``); this error
     is raised only when a caller asks for a converged value (``result.require_converged()``).
-    """
-
-
-class BranchLost(RuntimeError):
-    """Continuation jumped to another solution or lost the branch (e.g. past a spinodal).
-
-    Reduce the step, or start the branch from the other side of the transition.
-    """
-
-
-class NonFiniteResidual(FloatingPointError):
-    """The stationarity residual became NaN or infinite.
-
-    Usually an order parameter left its domain (q >= 1, qhat < 0): increase damping, or use the
-    change of variables for sharp integrands near q -> 1.
     """
