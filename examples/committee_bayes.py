@@ -65,9 +65,7 @@ import math
 
 import sympy as sp
 
-from phasekit import InvalidParameterError
-from phasekit.theory import (E, H, Branch, EquilibriumModel, Param, Transition, expand_expectations,
-                              gaussian_ibp, log2cosh, logH)
+from phasekit.theory import E, H, Branch, EquilibriumModel, Param, Transition, log2cosh, logH
 
 __all__ = ["GaussianCommittee", "BinaryCommittee", "GaussianCommitteeK1", "BinaryCommitteeK1",
            "psi_w", "psi_out", "orthant"]
@@ -84,8 +82,13 @@ def _lse(a, b):
     return (a + b) / 2 + log2cosh((a - b) / 2)
 
 
+_TINY = sp.Float("1e-300")
+
+
 def _xlogx(zz):
-    return zz * sp.log(zz)
+    # Z ln Z; the 1e-300 only matters where Z underflows to 0 on far quadrature nodes (0 * ln 0 = nan),
+    # elsewhere it changes nothing at double precision
+    return zz * sp.log(zz + _TINY)
 
 
 def orthant(s1, s2, w1, w2):

@@ -135,7 +135,7 @@ def rs_cost_integrals(K):
 
 
 def rs_cost(K, kappa_value=0.0, dps=20):
-    """Numeric :math:`C(\kappa)` (mpmath quadrature of :func:`rs_cost_integrals`)."""
+    r"""Numeric :math:`C(\kappa)` (mpmath quadrature of :func:`rs_cost_integrals`)."""
     K = _check_K(K)
     m = (K - 1) // 2
     with mpmath.workdps(dps):
@@ -152,7 +152,7 @@ def rs_cost(K, kappa_value=0.0, dps=20):
 
 
 class RSCost(sp.Function):
-    """``RSCost(K, kappa)``: :math:`C(\kappa)` as a sympy function that ``sp.N`` evaluates fast."""
+    r"""``RSCost(K, kappa)``: :math:`C(\kappa)` as a sympy function that ``sp.N`` evaluates fast."""
 
     nargs = 2
 

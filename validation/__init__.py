@@ -11,7 +11,7 @@ from .enumeration import (StorageEnumeration, TeacherStudentEnumeration, Version
 from .spherical import (CoverSimulation, MaxMarginResult, MaxMarginSimulation, cover_count, cover_probability,
                         lp_separable, max_margin, simulate_cover, simulate_max_margin)
 from . import lut_network, lut_checks, transport, transport_checks, geneft, liu, geneft_checks
-from . import adaptive_kernel, adaptive_kernel_checks
+from . import adaptive_kernel, adaptive_kernel_checks, local_entropy, local_entropy_checks
 from .geneft import PhaseDiagram, lr_phase_diagram, train_autoencoder
 from .liu import liu_phase_diagram, train_liu
 from .lut_network import LUTNetwork, hysteresis, simulate_fit, simulate_gf2_learner, topological_trajectory, transition_scan
@@ -24,4 +24,5 @@ __all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "plot_swee
            "lut_network", "lut_checks", "LUTNetwork", "transition_scan", "simulate_fit", "hysteresis",
            "topological_trajectory", "simulate_gf2_learner", "transport", "transport_checks",
            "geneft", "liu", "geneft_checks", "train_autoencoder", "lr_phase_diagram", "train_liu",
-           "liu_phase_diagram", "PhaseDiagram", "adaptive_kernel", "adaptive_kernel_checks"]
+           "liu_phase_diagram", "PhaseDiagram", "adaptive_kernel", "adaptive_kernel_checks",
+           "local_entropy", "local_entropy_checks"]

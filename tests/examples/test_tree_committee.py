@@ -40,7 +40,8 @@ def test_alpha_zero(tc):
     s = solve(_model("SphericalTreeCommittee"), {"alpha": 0.0})
     np.testing.assert_allclose(b.free_entropy, np.log(2), rtol=0, atol=1e-10)
     np.testing.assert_allclose(s.free_entropy, 0.0, rtol=0, atol=1e-10)
-    np.testing.assert_allclose([b.order_parameters["q"], s.order_parameters["q"]], 0.0, atol=1e-10)
+    # (at alpha = 0 phi does not depend on q once qhat = 0: q -> 0 only through the damped iteration)
+    np.testing.assert_allclose([b.order_parameters["q"], s.order_parameters["q"]], 0.0, atol=1e-4)
 
 
 def test_K3_binary_solve_and_rs_capacity():
@@ -65,7 +66,6 @@ def test_energetic_term_monte_carlo(tc):
     quad = float(compile_expr(tc.energetic_term(3), (tc.q, tc.kappa), nodes={3: 41})(q, k))
     rng = np.random.default_rng(12345)
     z = rng.standard_normal((3, 2_000_000))
-    th = np.sqrt(q / (1 - q))
     plus = sc.ndtr((np.sqrt(q) * z - k) / np.sqrt(1 - q))    # H((k - sqrt(q) z)/sqrt(1-q)), tau = +1
     minus = sc.ndtr((-np.sqrt(q) * z - k) / np.sqrt(1 - q))  # tau = -1
     p = plus.prod(0) + minus[0] * plus[1] * plus[2] + plus[0] * minus[1] * plus[2] + plus[0] * plus[1] * minus[2]
@@ -112,3 +112,9 @@ def test_binary_capacity_find_transition():
     tr = find_transition(_model("BinaryTreeCommittee"), "capacity", search=(0.85, 1.0), n_scan=4)
     assert tr.converged
     np.testing.assert_allclose(tr.value, 0.9206194010, atol=1e-9)
+
+
+@pytest.mark.slow
+def test_rs_cost_sympy_integrals_match_fast_form(tc):
+    c = tc.rs_cost_integrals(3).subs(tc.kappa, 0)
+    np.testing.assert_allclose(float(sp.N(c, 15)), float(tc.rs_cost(3, 0.0)), rtol=1e-12)

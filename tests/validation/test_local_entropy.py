@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import phasekit as pk
+from phasekit.theory import local_entropy as _le  # noqa: F401  (registers the models until theory/__init__ imports it)
 from phasekit.validation import local_entropy as vle
 from phasekit.validation import local_entropy_checks as chk
 from phasekit.validation.enumeration import count_solutions
