@@ -42,7 +42,10 @@ def find_transition(model, name, params=None, *, tol=1e-10, n_scan=24, search=No
         syms = {p.symbol: fixed[p.name] for p in model.control if p.name in fixed}
         expr = sp.sympify(tr.expr)
         val = float(sp.N(expr.subs(syms), 17))
-        implicit = any(hasattr(type(fn), "_value") for fn in expr.atoms(sp.Function))
+        # an "implicit function" is a sympy Function subclass defined by a model whose evalf runs a
+        # numeric solver (e.g. alpha_LE(kappa)); report it as such, not as a closed form
+        implicit = any(not type(fn).__module__.startswith(("sympy", "phasekit.theory._symbolic"))
+                       for fn in expr.atoms(sp.Function))
         return TransitionResult(name, val, along, fixed, bool(np.isfinite(val)), 0, 0.0, model.name,
                                 tr.kind, {}, "implicit function evaluated by the model's numeric solver"
                                 if implicit else "closed form derived in sympy")

@@ -114,7 +114,9 @@ class Transition:
       * ``"level"``: ``observable`` crosses ``level`` (e.g. the AT function = 1).
       * ``"crossing"``: free entropies of ``branch`` and ``other`` cross.
       * ``"fold"``: spinodal, the branch ends (det of the Hessian = 0 at a stationary point).
-      * ``"closed_form"``: ``expr`` (a sympy expression of the control parameters) derived by the model.
+      * ``"closed_form"``: ``expr`` (a sympy expression of the control parameters) derived by the model;
+        it may contain an *implicit function* (a sympy ``Function`` subclass whose ``evalf`` runs a
+        numeric solver), which ``find_transition`` reports as numerically evaluated.
     ``search`` is the (low, high) range of ``along`` scanned for a sign change.
     """
 
