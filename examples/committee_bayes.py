@@ -212,8 +212,9 @@ class BinaryCommittee(_Committee):
     @property
     def transitions(self):
         return (Transition("first_order", "zero", along="alpha", branch="unspecialised",
-                           observable="entropy", search=(1.0, 3.0),
-                           doc="entropy of the unspecialised branch = 0 = entropy of q = I"),)
+                           observable="entropy", search=(1.4, 1.7),
+                           doc="entropy of the unspecialised branch = 0 = entropy of q = I (about 1.55; "
+                               "slow: ~24 K = 2 saddle points)"),)
 
 
 class GaussianCommittee(_Committee):

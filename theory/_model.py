@@ -216,11 +216,7 @@ class EquilibriumModel:
         for x, xh in self.conjugates:
             sx, sxh = self.sym(x), self.sym(xh)
             for target, eq in ((sx, grads[xh]), (sxh, grads[x])):
-                sol = sp.solve(eq, target, dict=True)
-                if len(sol) != 1:
-                    raise RuntimeError(f"{self.name}: cannot solve d phi/d{'' if target == sx else ''} for "
-                                       f"{target} in closed form ({len(sol)} solutions)")
-                out[target] = sol[0][target]
+                out[target] = _solve_linear(eq, target, self.name)
         return out
 
     # ------------------------------------------------------------------ numeric functions
@@ -327,6 +323,34 @@ class EquilibriumModel:
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _tidy(expr):
+    """Collect the terms of each distinct Gaussian expectation and simplify their (small) coefficients,
+    so that cancelling terms disappear before compilation."""
+    from ._symbolic import GaussE
+    expr = sp.expand(expr, deep=False, mul=True, power_exp=False, power_base=False, log=False, multinomial=False)
+    nodes = [n for n in expr.atoms(GaussE)]
+    if not nodes:
+        return sp.simplify(expr)
+    parts = sp.collect(expr, nodes, evaluate=False)
+    return sp.Add(*[sp.simplify(c) * (k if k != 1 else 1) for k, c in parts.items()])
+
+
+def _solve_linear(eq, x, where):
+    """Solve ``eq = 0`` for ``x``: directly when ``eq`` is linear in ``x`` (the usual case for a
+    conjugate pair; sympy.solve can take minutes on large expressions), else by ``sympy.solve``."""
+    a = sp.diff(eq, x)
+    if x not in a.free_symbols and a != 0:
+        rest = sp.expand(eq - a * x, deep=False, mul=True, power_exp=False, power_base=False, log=False,
+                         multinomial=False)
+        if x not in rest.free_symbols:
+            return _tidy(-rest / a)
+    sol = sp.solve(eq, x, dict=True)
+    if len(sol) != 1:
+        raise RuntimeError(f"{where}: cannot solve the stationarity condition for {x} in closed form "
+                           f"({len(sol)} solutions); declare a fixed_point property instead")
+    return sol[0][x]
 
 
 def _as_param(name, spec):
