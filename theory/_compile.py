@@ -14,7 +14,6 @@ from ._symbolic import GaussE
 
 __all__ = ["compile_expr", "evaluate_mpmath", "NUMPY_FUNCTIONS", "MPMATH_FUNCTIONS"]
 
-_LOG_SQRT2PI = 0.5 * math.log(2 * math.pi)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -24,10 +23,6 @@ _SQRT_HALF = math.sqrt(0.5)
 def _np_mills(x):
     # G(x)/H(x) = sqrt(2/pi) / erfcx(x/sqrt 2): one special-function call, no underflow at any x
     return _SQRT_2_OVER_PI / sc.erfcx(np.asarray(x, dtype=float) * _SQRT_HALF)
-
-
-def _np_tanh_safe(x):
-    return np.tanh(x)
 
 
 NUMPY_FUNCTIONS = {

@@ -32,7 +32,7 @@ import numpy as np
 from phasekit._errors import InvalidParameterError
 from phasekit.theory.transport import (gaussian_ot, halfspace_projection_map,
                                        linear_resnet_moments)
-from phasekit.validation._common import SimStats, estimate
+from phasekit.validation._common import estimate
 
 __all__ = [
     "LinearResNetFit", "fit_linear_resnet", "linear_resnet_objective",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import phasekit as pk
-from phasekit.solvers import continue_branch, damped_fixed_point, find_fold, find_transition, solve, sweep
+from phasekit.solvers import continue_branch, damped_fixed_point, find_transition, solve, sweep
 
 from .._toy import CurieWeiss
 
