@@ -357,6 +357,9 @@ def main(argv=None):
     except InvalidParameterError as e:
         print(f"phasekit: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` & co.: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,12 @@
 """Human-readable derivations: free entropy, stationarity conditions, fixed-point form, limits."""
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import sympy as sp
 
-__all__ = ["derivation"]
+__all__ = ["derivation", "check_derivation", "parse_equation", "EquationCheck"]
 
 
 def derivation(model, *, latex=False) -> str:
@@ -48,10 +51,6 @@ def derivation(model, *, latex=False) -> str:
 
 
 # --------------------------------------------------------------------------- checking a hand derivation
-import dataclasses  # noqa: E402
-
-import numpy as np  # noqa: E402
-
 
 @dataclasses.dataclass(frozen=True)
 class EquationCheck:

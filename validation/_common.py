@@ -6,7 +6,8 @@ import os
 
 import numpy as np
 
-__all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "figure", "save_figure", "write_csv"]
+__all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "figure", "save_figure", "write_csv",
+           "write_table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,4 +85,15 @@ def write_csv(out_dir, name, rows) -> str:
         w.writeheader()
         for r in rows:
             w.writerow({k: r.get(k, "") for k in keys})
+    return path
+
+
+def write_table(path, header, rows) -> str:
+    """Write ``rows`` (sequences) under the column names ``header`` to the CSV file ``path``; return it."""
+    import csv
+
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
     return path

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from .._errors import InvalidParameterError
-from ._common import figure, save_figure
+from ._common import figure, save_figure, write_table
 
 __all__ = ["Comparison", "read_measurements", "compare_data"]
 
@@ -135,12 +135,8 @@ def compare_data(path, model, *, x, y, err=None, params=None, branch=None, out_d
     p = float(stats.chi2.sf(chi2, n))
     os.makedirs(out_dir, exist_ok=True)
     stem = f"compare_{m.name.replace('.', '_')}_{y}"
-    table = os.path.join(out_dir, stem + ".csv")
-    with open(table, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow([x, y, "err", "theory", "z", "chi2"])
-        for row in zip(data[x], data[y], e, theory, zz, zz**2):
-            w.writerow([repr(float(v)) for v in row])
+    table = write_table(os.path.join(out_dir, stem + ".csv"), [x, y, "err", "theory", "z", "chi2"],
+                        [[repr(float(v)) for v in row] for row in zip(data[x], data[y], e, theory, zz, zz**2)])
     xs = np.linspace(data[x].min(), data[x].max(), 200)
     curve = solve_batch(m, dict(fixed, **{x: xs}), branch=branch)["values"][y]
     fig, (ax, axr) = figure(2, 1, figsize=(5.2, 5.0), gridspec_kw={"height_ratios": [3, 1]}, sharex=True)

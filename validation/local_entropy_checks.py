@@ -17,7 +17,6 @@ check                  claim tested
 """
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -25,7 +24,7 @@ import time
 import numpy as np
 
 from .._registry import CheckResult, register_check
-from ._common import figure, save_figure
+from ._common import figure, save_figure, write_table
 
 __all__ = ["check_local_entropy", "check_algorithmic_gap", "ALPHA_LE_MONOTONE", "ALPHA_KM"]
 
@@ -34,14 +33,6 @@ __all__ = ["check_local_entropy", "check_algorithmic_gap", "ALPHA_LE_MONOTONE", 
 ALPHA_LE_MONOTONE = 0.7291
 #: Krauth–Mézard capacity (spec §3, [V]).
 ALPHA_KM = 0.833079
-
-
-def _write_csv(path, header, rows):
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def _h2(d):
@@ -143,11 +134,11 @@ def check_local_entropy(out_dir, *, quick=False, seed=0):
 
     # --- tables and figure
     rows = [[float(x), float(y), bool(c)] for x, y, c in zip(ct.d, ct.entropy, ct.converged)]
-    tpath = _write_csv(os.path.join(out_dir, "local_entropy_typical.csv"), ["d", "S_FP", "converged"], rows)
+    tpath = write_table(os.path.join(out_dir, "local_entropy_typical.csv"), ["d", "S_FP", "converged"], rows)
     rows2 = []
     for a, c in curves.items():
         rows2 += [[a, c.params["kappa_tilde"], float(x), float(y), float(z)] for x, y, z in zip(c.d, c.entropy, c.dS_dd)]
-    tpath2 = _write_csv(os.path.join(out_dir, "local_entropy_high_margin.csv"),
+    tpath2 = write_table(os.path.join(out_dir, "local_entropy_high_margin.csv"),
                         ["alpha", "kappa_tilde", "d", "S_FP", "dS_dd"], rows2)
     fig, (ax, ax2, ax3, ax4) = figure(1, 4)
     ax.plot(ct.d, ct.entropy, "k-", label="typical ref., α=0.5")
@@ -233,7 +224,7 @@ def check_algorithmic_gap(out_dir, *, quick=False, seed=0):
          "alpha_KM": ALPHA_KM}
     rows = [[a, "sbpi", s.mean, s.error_of_mean, s.n_samples] for a, s in zip(alphas, sb.success)]
     rows += [[a, "binaryconnect", s.mean, s.error_of_mean, s.n_samples] for a, s in zip(bc_alphas, bc.success)]
-    tpath = _write_csv(os.path.join(out_dir, "algorithmic_gap.csv"),
+    tpath = write_table(os.path.join(out_dir, "algorithmic_gap.csv"),
                        ["alpha", "algorithm", "p_success", "p_err", "n"], rows)
     fig, ax = figure()
     ax.errorbar(alphas, sb.p, yerr=sb.p_err, fmt="o-", ms=4, capsize=2, label=f"SBPI, N={n}")

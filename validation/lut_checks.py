@@ -408,16 +408,7 @@ def _rank_law_enumeration(n, P):
     """Exact rank distribution of all 2^(nP) binary P x n matrices, by enumeration."""
     counts = np.zeros(min(n, P) + 1, dtype=np.int64)
     for rows in itertools.product(range(2**n), repeat=P):
-        basis = {}
-        for v in rows:
-            while v:
-                h = v.bit_length() - 1
-                if h in basis:
-                    v ^= basis[h]
-                else:
-                    basis[h] = v
-                    break
-        counts[len(basis)] += 1
+        counts[ln.gf2_rank_of_codes(rows)] += 1
     return counts
 
 

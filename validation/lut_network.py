@@ -1243,9 +1243,14 @@ def topological_trajectory(n, P, *, n_runs=20, min_support=1, score="support", s
 def gf2_rank(M):
     """Rank over GF(2) of a binary matrix (rows packed in Python ints, XOR basis)."""
     M = _as_binary_matrix(M, "gf2_rank")
-    basis = {}
     codes = (_codes(M).tolist() if M.shape[1] <= _MAX_N else
              [int("".join(str(int(b)) for b in row[::-1]) or "0", 2) for row in M])
+    return gf2_rank_of_codes(codes)
+
+
+def gf2_rank_of_codes(codes):
+    """Rank over GF(2) of rows given as packed Python ints (XOR basis by leading bit)."""
+    basis = {}
     for code in codes:
         v = int(code)
         while v:

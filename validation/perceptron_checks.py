@@ -21,7 +21,6 @@ states its (looser) tolerances in the metrics.
 """
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -30,7 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._registry import CheckResult, register_check
-from ._common import figure, save_figure
+from ._common import figure, save_figure, write_table
 from .enumeration import enumerate_storage, enumerate_teacher_student
 from .spherical import cover_probability, simulate_cover, simulate_max_margin
 
@@ -41,14 +40,6 @@ __all__ = ["check_binary_storage_enumeration", "check_teacher_student_enumeratio
 def _sub_seed(seed, *keys):
     """A reproducible int seed for one part of a check (``SeedSequence([seed, *keys])``)."""
     return int(np.random.SeedSequence([int(seed), *[int(k) for k in keys]]).generate_state(1)[0])
-
-
-def _write_csv(path, header, rows):
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def _finite_max(x):
@@ -96,7 +87,7 @@ def check_binary_storage_enumeration(out_dir, *, quick=False, seed=0):
             nsat_main = s.n_sat[m]
             sem_main = s.entropy_sem[m]
     os.makedirs(out_dir, exist_ok=True)
-    tpath = _write_csv(os.path.join(out_dir, "binary_storage_enumeration.csv"),
+    tpath = write_table(os.path.join(out_dir, "binary_storage_enumeration.csv"),
                        ["N", "P", "alpha", "n_instances", "n_sat", "p_sat", "p_sat_sem", "entropy_mean",
                         "entropy_sem", "entropy_rs"], rows)
 
@@ -178,7 +169,7 @@ def check_teacher_student_enumeration(out_dir, *, quick=False, seed=0):
     dev = main.r_mean[m] - th_main
     bound = 3 * main.r_sem[m] + allow
     os.makedirs(out_dir, exist_ok=True)
-    tpath = _write_csv(os.path.join(out_dir, "teacher_student_enumeration.csv"),
+    tpath = write_table(os.path.join(out_dir, "teacher_student_enumeration.csv"),
                        ["N", "P", "alpha", "n_instances", "R_mean", "R_sem", "p_unique", "p_unique_sem",
                         "R_rs_poor"], rows)
 
@@ -250,7 +241,7 @@ def check_cover_lp(out_dir, *, quick=False, seed=0):
             rows.append([s.n, int(s.p[k]), s.alpha[k], s.n_samples, int(s.n_separable[k]), s.p_sat[k],
                          s.p_sat_sem[k], s.p_cover[k], s.z_scores[k]])
     os.makedirs(out_dir, exist_ok=True)
-    tpath = _write_csv(os.path.join(out_dir, "cover_lp.csv"),
+    tpath = write_table(os.path.join(out_dir, "cover_lp.csv"),
                        ["N", "P", "alpha", "n_samples", "n_separable", "p_sat_lp", "p_sat_sem", "p_cover_exact",
                         "z"], rows)
     fig, ax = figure()
@@ -314,7 +305,7 @@ def check_adatron_margin(out_dir, *, quick=False, seed=0):
                                                                         curve.kappa_sem, kk)]
     rows += [[r.n, 1.0, r.n_samples, r.kappa_mean[0], r.kappa_sem[0], k1] for r in at1]
     os.makedirs(out_dir, exist_ok=True)
-    tpath = _write_csv(os.path.join(out_dir, "adatron_margin.csv"),
+    tpath = write_table(os.path.join(out_dir, "adatron_margin.csv"),
                        ["N", "alpha", "n_samples", "kappa_mean", "kappa_sem", "kappa_max_gardner"], rows)
     fig, (ax, ax2) = figure(1, 2)
     ag = np.linspace(0.1, 2.0, 120)

@@ -5,14 +5,13 @@ sympy free entropies and compared with a published value (the targets of the rep
 """
 from __future__ import annotations
 
-import csv
 import math
 import os
 
 import numpy as np
 
 from .._registry import CheckResult, register_check
-from ._common import figure, save_figure
+from ._common import figure, save_figure, write_csv, write_table
 
 __all__ = ["LITERATURE", "perceptron_theory_table", "check_perceptron_theory"]
 
@@ -82,14 +81,11 @@ def _storage_diagram(out_dir, quick):
     ax.legend(fontsize=7)
     ax.set_title("Perceptron storage: phase diagram (RS)", fontsize=9)
     fpath = save_figure(fig, out_dir, "storage_phase_diagram")
-    tpath = os.path.join(out_dir, "storage_phase_diagram.csv")
-    with open(tpath, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["kappa", "alpha_c_spherical", "alpha_capacity_binary", "alpha_q_to_one_binary", "alpha_AT_binary",
-                    "converged"])
-        for k, a, t in zip(kap, km, at):
-            w.writerow([k, float(P.spherical_capacity(k)), a.value, 2 * float(P.spherical_capacity(k)) / np.pi, t.value,
-                        int(a.converged and t.converged)])
+    tpath = write_table(
+        os.path.join(out_dir, "storage_phase_diagram.csv"),
+        ["kappa", "alpha_c_spherical", "alpha_capacity_binary", "alpha_q_to_one_binary", "alpha_AT_binary", "converged"],
+        [[k, float(P.spherical_capacity(k)), a.value, 2 * float(P.spherical_capacity(k)) / np.pi, t.value,
+          int(a.converged and t.converged)] for k, a, t in zip(kap, km, at)])
     return fpath, tpath, all(a.converged for a in km)
 
 
@@ -125,26 +121,19 @@ def _learning_curves(out_dir, quick):
     ax2.set_ylabel("entropy (nats per weight)")
     ax2.legend(fontsize=7)
     fpath = save_figure(fig, out_dir, "teacher_student_learning_curves")
-    tpath = os.path.join(out_dir, "teacher_student_learning_curves.csv")
-    with open(tpath, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["model", "alpha", "R", "eps_gibbs", "eps_bayes", "entropy", "converged"])
-        for name, br, a in (("spherical_teacher", sph, a_sph), ("ising_teacher_poor", poor, a_is)):
-            for i in range(a.size):
-                w.writerow([name, a[i], br["q"][i], br["eps_gibbs"][i], br["eps_bayes"][i], br["entropy"][i],
-                            int(br.converged[i])])
+    tpath = write_table(
+        os.path.join(out_dir, "teacher_student_learning_curves.csv"),
+        ["model", "alpha", "R", "eps_gibbs", "eps_bayes", "entropy", "converged"],
+        [[name, a[i], br["q"][i], br["eps_gibbs"][i], br["eps_bayes"][i], br["entropy"][i], int(br.converged[i])]
+         for name, br, a in (("spherical_teacher", sph, a_sph), ("ising_teacher_poor", poor, a_is))
+         for i in range(a.size)])
     return fpath, tpath, a1, asp
 
 
 @register_check("perceptron_theory", "replica theory of perceptrons vs literature values; phase diagram and learning curves")
 def check_perceptron_theory(out_dir, *, quick=False, seed=0):
     rows = perceptron_theory_table()
-    os.makedirs(out_dir, exist_ok=True)
-    tpath = os.path.join(out_dir, "perceptron_literature.csv")
-    with open(tpath, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    tpath = write_csv(out_dir, "perceptron_literature", rows)
     f1, t1, ok1 = _storage_diagram(out_dir, quick)
     f2, t2, a1, asp = _learning_curves(out_dir, quick)
     metrics = {r["quantity"]: r["phasekit"] for r in rows}
