@@ -89,7 +89,7 @@ __all__ = [
     "modular_onset_exprs",
     # cubic numerics
     "BASE_POINT", "cubic_params", "CubicState", "CubicCurve", "cubic_action", "cubic_gfl", "cubic_onset",
-    "cubic_saddle", "cubic_curve", "cubic_gmfl2_onset", "FiniteDState", "cubic_finite_d",
+    "cubic_saddle", "cubic_curve", "cubic_gmfl2_onset", "FiniteDState", "cubic_finite_d", "cubic_q_density",
     # modular numerics
     "MODULAR_BASE", "ModularState", "modular_solve", "modular_curve", "modular_onsets",
     # models
@@ -683,6 +683,36 @@ class FiniteDState:
     branch: str
 
 
+def _q_density(q, p, u, b, c, swp):
+    """−log p(q) (min 0) and normalised trapezoid weights of p(q) ∝ e^{−d·s(q)} on the grid ``q``."""
+    d, sw = p["d"], p["sigma_w2"]
+    y = q * q
+    D = 1 + 2 * (swp + y)
+    S = d * (y / (2 * sw) - (2 * u / math.pi) * (y / D) * (b - 2 * c * y / D) ** 2)
+    S = S - S.min()
+    wq = np.full(q.size, q[1] - q[0])
+    wq[0] *= 0.5
+    wq[-1] *= 0.5
+    w = np.exp(-S) * wq
+    return S, w / w.sum()
+
+
+def cubic_q_density(params, b, c, *, q_max=4.0, n_q=4001, perp_correction=True):
+    r"""Finite-d neuron density of the order parameter :math:`q = w\cdot w_*` at a given discrepancy
+    :math:`\sigma^2\bar t = bH_1 + cH_3`: :math:`p(q) \propto e^{-S(q)}` with the action of
+    :func:`order_parameter_action` (``perp_correction`` as in :func:`cubic_finite_d`).
+
+    Returns ``(q, neg_log_p, weights)``: the grid, −log p(q) shifted to min 0, and normalised
+    trapezoid weights (sum 1).
+    """
+    p = _check_cubic(dict(params or {}), "cubic_q_density")
+    u, _ = _uk(p)
+    q = np.linspace(-q_max, q_max, int(n_q))
+    swp = p["sigma_w2"] * (p["d"] - 1) / p["d"] if perp_correction else p["sigma_w2"]
+    S, w = _q_density(q, p, u, float(b), float(c), swp)
+    return q, S, w
+
+
 def cubic_finite_d(params=None, *, start="gfl", q_max=4.0, n_q=4001, perp_correction=True, **kw) -> FiniteDState:
     r"""Self-consistent solution at finite d: :math:`p(q)\propto e^{-S(q)}`, S(q) = d·s(q), the averages
     :math:`\langle M\rangle` as 1-D integrals (trapezoid on [−q_max, q_max]), and (b, c) from
@@ -706,15 +736,9 @@ def cubic_finite_d(params=None, *, start="gfl", q_max=4.0, n_q=4001, perp_correc
     D = 1 + 2 * (swp + q * q)
     y = q * q
     M11, M13, M33 = 4 * y / (math.pi * D), -8 * y * y / (_R6 * math.pi * D * D), 8 * y ** 3 / (3 * math.pi * D ** 3)
-    wq = np.full(q.size, q[1] - q[0])
-    wq[0] *= 0.5
-    wq[-1] *= 0.5
 
     def dens(b, c):
-        S = d * (y / (2 * sw) - (2 * u / math.pi) * (y / D) * (b - 2 * c * y / D) ** 2)
-        S = S - S.min()
-        w = np.exp(-S) * wq
-        return S, w / w.sum()
+        return _q_density(q, p, u, b, c, swp)
 
     def F(x):
         b, c = x

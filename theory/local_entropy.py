@@ -1,5 +1,6 @@
 r"""Franz–Parisi local entropy of the binary perceptron, the local-entropy transition α_LE, the
-Ising teacher–student margin variant, and a random-feature ("hidden manifold") student [R].
+Ising teacher–student margin variant (the random-feature student [R] is in
+:mod:`phasekit.theory.random_features`).
 
 Conventions
 -----------
@@ -79,9 +80,9 @@ from ._model import Branch, EquilibriumModel, Param, Transition
 from ._symbolic import E, G, H, log2cosh, logH, mills
 
 __all__ = [
-    "LocalEntropy", "IsingTeacherMargin", "RandomFeatureStorage",
+    "LocalEntropy", "IsingTeacherMargin",
     "LocalEntropyCurve", "local_entropy_curve", "reference_state", "binary_kappa_max",
-    "alpha_le", "le_criterion", "LocalEntropyTransition", "fp_energetic_reference", "random_feature_constants",
+    "alpha_le", "le_criterion", "LocalEntropyTransition", "fp_energetic_reference",
 ]
 
 # --------------------------------------------------------------------------- symbols
@@ -888,83 +889,3 @@ def fp_energetic_reference(alpha_value, kappa_value, kappa_tilde_value, d_value,
 
     g = lambda zz: over_u1(zz) * math.exp(-zz * zz / 2) / math.sqrt(2 * math.pi)  # noqa: E731
     return alpha_value * integrate.quad(g, -8, 8, epsabs=1e-10, limit=100)[0]
-
-
-# --------------------------------------------------------------------------- random features [R]
-def random_feature_constants(activation="sign"):
-    r"""Gaussian-equivalence constants :math:`\mu_1 = E[g\sigma(g)]`,
-    :math:`\mu_*^2 = E\sigma(g)^2 - \mu_1^2`; sign: :math:`\sqrt{2/\pi}`, :math:`\sqrt{1-2/\pi}`."""
-    if activation == "sign":
-        return math.sqrt(2 / math.pi), math.sqrt(1 - 2 / math.pi)
-    if activation == "tanh":
-        from scipy import integrate
-        g = lambda x, f: f(x) * math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
-        mu1 = integrate.quad(lambda x: g(x, lambda y: y * math.tanh(y)), -12, 12)[0]
-        m2 = integrate.quad(lambda x: g(x, lambda y: math.tanh(y) ** 2), -12, 12)[0]
-        return mu1, math.sqrt(m2 - mu1**2)
-    raise InvalidParameterError(f"The 'activation' parameter of random_feature_constants must be one of "
-                                f"sign, tanh. Got {activation!r} instead.")
-
-
-gam, mu1s = sp.symbols("gamma mu1", real=True)
-R_, Rhat = sp.symbols("R Rhat", real=True)
-xi_, zz = sp.symbols("xi zeta", real=True)
-
-
-@register_model("perceptron.random_features")
-class RandomFeatureStorage(EquilibriumModel):
-    r"""**Reconstruction [R]** (not the equations of Baldassi et al., PRE 106, 014116 (2022)):
-    binary perceptron student on random-feature ("hidden manifold") data, Gaussian-equivalent RS.
-
-    Data: latent :math:`c\in\mathbb R^D`, inputs :math:`x=\sigma(Fc/\sqrt D)`, labels
-    :math:`y=\mathrm{sign}(W_T\cdot c/\sqrt D)`; student :math:`\mathrm{sign}(W\cdot x/\sqrt N)`,
-    :math:`W\in\{\pm1\}^N`; :math:`\gamma = N/D`, α = P/N. Gaussian equivalence with
-    :math:`\mu_*^2 = 1-\mu_1^2` (:math:`E\sigma^2=1`, as for sign). Closure [R]: with
-    :math:`v = FW_T/\sqrt D` (i.i.d. N(0,1) to leading order) and :math:`R = W\cdot v/N`, the latent
-    overlaps are taken at leading order in the Wishart fluctuations of :math:`FF^T/D`:
-    :math:`m=\sqrt\gamma R`, :math:`p = q+\gamma R^2`, :math:`p_d = 1+\gamma R^2`, so
-    :math:`M=\mu_1\sqrt\gamma R`, :math:`Q_0 = \mu_1^2(1+\gamma R^2)+\mu_*^2`,
-    :math:`Q_1=\mu_1^2(q+\gamma R^2)+\mu_*^2 q`.
-
-    .. math::
-        s = \operatorname{extr}\Big[-\frac{\hat q(1-q)}{2} - \hat R R
-            + \int Dz\,\ln 2\cosh(\sqrt{\hat q+\hat R^2}\,z)
-            + 2\alpha\int D\zeta\,H\Big(-\frac{M\zeta}{\sqrt{Q_1-M^2}}\Big)
-              \ln H\Big(-\frac{\sqrt{Q_1}\zeta}{\sqrt{Q_0-Q_1}}\Big)\Big]
-
-    (the Gaussian teacher direction :math:`v` and the noise combine: :math:`\sqrt{\hat q}z+\hat R v`
-    has variance :math:`\hat q + \hat R^2`). μ1 → 0 gives binary storage (κ = 0) exactly. The
-    interpolation threshold is the zero of the entropy (transition ``interpolation``).
-    """
-
-    description = "[R] Binary perceptron on random-feature (hidden-manifold) data, Gaussian-equivalent RS reconstruction"
-    references = ("S. Goldt, M. Mezard, F. Krzakala, L. Zdeborova, PRX 10, 041044 (2020)",
-                  "C. Baldassi et al., PRE 106, 014116 (2022) (model reconstructed, [R])")
-    control = (ALPHA, Param("gamma", 0.0, math.inf, "left", 1.0, doc="N/D (overparameterisation)"),
-               Param("mu1", 0.0, 1.0, "right", math.sqrt(2 / math.pi), doc="linear GET coefficient mu1"))
-    order = (Param("q", 0.0, 1.0, "left", 0.3), Param("qhat", 0.0, math.inf, "left", 0.5),
-             Param("R", -1.0, 1.0, "neither", 0.1, doc="overlap of W with v = F W_T/sqrt(D)"),
-             Param("Rhat", -math.inf, math.inf, "neither", 0.1))
-    branches = (Branch("rs", lambda p: {"q": 0.3, "qhat": 0.5, "R": 0.05, "Rhat": 0.05}),)
-
-    def _overlaps(self):
-        mus2 = 1 - mu1s**2
-        M = mu1s * sp.sqrt(gam) * R_
-        Q0 = mu1s**2 * (1 + gam * R_**2) + mus2
-        Q1 = mu1s**2 * (q + gam * R_**2) + mus2 * q
-        return M, Q0, Q1
-
-    def free_entropy(self):
-        M, Q0, Q1 = self._overlaps()
-        ent = -qhat * (1 - q) / 2 - Rhat * R_ + E(log2cosh(sp.sqrt(qhat + Rhat**2) * z), z)
-        en = 2 * E(H(-M * zz / sp.sqrt(Q1 - M**2)) * logH(-sp.sqrt(Q1) * zz / sp.sqrt(Q0 - Q1)), zz)
-        return ent + alpha * en
-
-    def observables(self):
-        M, Q0, Q1 = self._overlaps()
-        return {"entropy": self.phi_symbol, "eps_gen": sp.acos(M / sp.sqrt(Q0)) / sp.pi}
-
-    @property
-    def transitions(self):
-        return (Transition("interpolation", "zero", along="alpha", branch="rs", observable="entropy",
-                           search=(0.05, 1.6), doc="[R] zero entropy: SAT/UNSAT (interpolation) threshold"),)

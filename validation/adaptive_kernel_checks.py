@@ -18,16 +18,19 @@ import numpy as np
 from .._registry import CheckResult, register_check
 from ..theory import adaptive_kernel as AK
 from ._common import figure, save_figure
-from .adaptive_kernel import nngp_ridge_control, make_cubic_data, run_cubic_posterior
+from .adaptive_kernel import finite_n_reference, nngp_ridge_control, make_cubic_data, run_cubic_posterior
 
 __all__ = ["check_ak_cubic", "check_ak_modular", "side_minima", "cubic_comparison_table", "ALLOWANCE"]
 
-ALLOWANCE = {"f1": 0.12, "f3_over_eps": 0.07}
-"""Finite-size allowance at β = 1/8 (N ≈ 88, n = 375), scaled by (1/(8β))^{1/2} at other β. The theory is
-N → ∞ (neurons decoupled, log-det dropped) and equivalent-kernel. Measured (seed 0, 3 training sets × 2
-chains): f3/ε agrees within 0.01 at every σ²; f1 of the sampler is *below* the theory by 0.03–0.11 at
-β = 1/8 and by 0.01–0.03 at β = 1/2 (a finite-size deficit that shrinks with β, as the paper reports), hence
-the larger f1 allowance. The NNGP-kernel control is checked separately against the same data."""
+ALLOWANCE = {"f1": 0.03, "f3_over_eps": 0.03}
+"""Allowance at β = 1/8 (N ≈ 88, n = 375), scaled by (1/(8β))^{1/2} at other β, for what the reference leaves
+out (the finite-n, finite-N correction of the self-consistent kernel), on top of 3 standard errors of the
+chains and of the reference's Monte Carlo. The reference is the finite-d theory **on the same training
+sets** without the equivalent-kernel step (:func:`~phasekit.validation.adaptive_kernel.finite_n_reference`):
+computed without the sampler, it carries the equivalent-kernel error (a few hundredths in f1 at β = 1/8) and
+the ±0.02–0.03 spread of the projections between training sets of n = 375. (An earlier version compared with
+the equivalent-kernel theory itself and had to widen the f1 allowance to 0.12 after seeing the data.)
+The equivalent-kernel (n → ∞) values are reported beside it. The NNGP-kernel control is checked separately."""
 
 
 def side_minima(q, *, bins=64, q_lo=0.35, q_range=1.6):
@@ -46,7 +49,11 @@ def side_minima(q, *, bins=64, q_lo=0.35, q_range=1.6):
     return False
 
 
-def cubic_comparison_table(beta, sigma2_values, *, datasets, chains, steps, burn, thin, seed):
+def cubic_comparison_table(beta, sigma2_values, *, datasets, chains, steps, burn, thin, seed, n_features=20000):
+    """Sampler against the finite-n reference (same training sets) at each σ²; one dict per σ²: the sampler's
+    estimates (``*_sim``, ``*_err``), the reference (``f1_theory``, ``f3_theory``, their MC errors
+    ``*_ref_mc``), the equivalent-kernel finite-d values (``*_ek``), the d → ∞ values (``*_dinf``), the NNGP
+    control, droplets, spike ratio, acceptance and speed."""
     rows = []
     p0 = AK.cubic_params(beta)
     for j, s2 in enumerate(sigma2_values):
@@ -54,6 +61,10 @@ def cubic_comparison_table(beta, sigma2_values, *, datasets, chains, steps, burn
         run = run_cubic_posterior(p, datasets=datasets, chains=chains, steps=steps, burn=burn, thin=thin, seed=seed + 1000 * j)
         th = AK.cubic_finite_d(p)
         inf = AK.cubic_saddle(p)
+        refs = [finite_n_reference(p, ds, n_features=n_features, seed=seed + 7) for ds in run.datasets]
+        ref_f1 = float(np.mean([r.f1 for r in refs]))
+        ref_f3 = float(np.mean([r.f3_over_eps for r in refs]))
+        ref_mc = tuple(math.sqrt(sum(r.mc_error[i] ** 2 for r in refs)) / len(refs) for i in (0, 1))
         data = make_cubic_data(int(round(p["n"])), int(round(p["d"])), p["eps"], seed=seed + 1000 * j)
         g1, g3 = nngp_ridge_control(data, s2, p["sigma_a2"], p["sigma_w2"], n_test=10000, seed=seed)
         rows.append(dict(beta=beta, sigma2=float(s2), phase_dinf=inf.phase,
@@ -61,7 +72,8 @@ def cubic_comparison_table(beta, sigma2_values, *, datasets, chains, steps, burn
                          f3_sim=run.f3_over_eps["all"].mean, f3_err=run.f3_over_eps["all"].error_of_mean,
                          f3_ess=run.f3_over_eps["all"].n_samples, f3_tau_steps=run.tau_f3,
                          f3_prior=run.f3_over_eps["prior"].mean, f3_aligned=run.f3_over_eps.get("aligned", run.f3_over_eps["all"]).mean,
-                         f1_theory=th.f1, f3_theory=th.f3_over_eps, f1_dinf=inf.f1, f3_dinf=inf.f3_over_eps,
+                         f1_theory=ref_f1, f3_theory=ref_f3, f1_ref_mc=ref_mc[0], f3_ref_mc=ref_mc[1],
+                         f1_ek=th.f1, f3_ek=th.f3_over_eps, f1_dinf=inf.f1, f3_dinf=inf.f3_over_eps,
                          drop_sim=run.droplet_fraction["all"].mean, drop_err=run.droplet_fraction["all"].error_of_mean,
                          spike_sim=run.spike_ratio.mean, spike_err=run.spike_ratio.error_of_mean, spike_theory=th.spike_ratio,
                          nngp_f1=g1.mean, nngp_f3=g3.mean, nngp_f3_err=g3.error_of_mean,
@@ -91,7 +103,7 @@ def check_ak_cubic(out_dir, *, quick=False, seed=0):
     metrics["scaling_collapse_max_dev"] = collapse
     # ---- simulations
     if quick:
-        plan = [(0.125, (0.3, 0.08), dict(datasets=2, chains=2, steps=1000, burn=500, thin=10))]
+        plan = [(0.125, (0.3, 0.08), dict(datasets=2, chains=2, steps=1000, burn=500, thin=10, n_features=8000))]
     else:
         plan = [(0.125, (0.3, 0.2, 0.15, 0.12, 0.08), dict(datasets=3, chains=2, steps=6000, burn=2000, thin=20)),
                 (0.5, (0.3, 0.08), dict(datasets=1, chains=2, steps=2000, burn=1000, thin=10))]
@@ -101,13 +113,14 @@ def check_ak_cubic(out_dir, *, quick=False, seed=0):
     passed_sim = True
     for r in rows:
         scale = math.sqrt(1 / (8 * r["beta"]))
-        r["f1_ok"] = abs(r["f1_sim"] - r["f1_theory"]) <= 3 * r["f1_err"] + ALLOWANCE["f1"] * scale
-        r["f3_ok"] = abs(r["f3_sim"] - r["f3_theory"]) <= 3 * r["f3_err"] + ALLOWANCE["f3_over_eps"] * scale
+        r["f1_ok"] = abs(r["f1_sim"] - r["f1_theory"]) <= 3 * math.hypot(r["f1_err"], r["f1_ref_mc"]) + ALLOWANCE["f1"] * scale
+        r["f3_ok"] = (abs(r["f3_sim"] - r["f3_theory"])
+                      <= 3 * math.hypot(r["f3_err"], r["f3_ref_mc"]) + ALLOWANCE["f3_over_eps"] * scale)
         r["side_ok"] = (not r["side_minima"]) if r["phase_dinf"] == "GFL" and r["sigma2"] >= 0.25 else True
         r["nngp_ok"] = abs(r["nngp_f3"]) < 0.05
         passed_sim &= bool(r["f1_ok"] and r["f3_ok"] and r["side_ok"] and r["nngp_ok"])
         key = f"b{r['beta']:g}_s{r['sigma2']:g}"
-        for k in ("f1_sim", "f1_err", "f1_theory", "f3_sim", "f3_err", "f3_theory", "drop_sim", "nngp_f3", "spike_sim",
+        for k in ("f1_sim", "f1_err", "f1_theory", "f1_ek", "f3_sim", "f3_err", "f3_theory", "f3_ek", "drop_sim", "nngp_f3", "spike_sim",
                   "spike_theory", "acceptance", "f3_ess"):
             metrics[f"{key}_{k}"] = float(r[k])
     # the transition is seen: cubic fraction small above, clearly larger below, in the same beta
@@ -116,8 +129,8 @@ def check_ak_cubic(out_dir, *, quick=False, seed=0):
     sides_ok = bool(lo and hi and min(r["f3_sim"] for r in lo) > 0.12 and max(r["f3_sim"] for r in hi) < 0.06)
     # ---- table and figures
     path = os.path.join(out_dir, "ak_cubic_table.csv")
-    cols = ["beta", "sigma2", "phase_dinf", "f1_sim", "f1_err", "f1_theory", "f1_dinf", "f3_sim", "f3_err", "f3_theory",
-            "f3_dinf", "f3_prior", "f3_aligned", "f3_ess", "f3_tau_steps", "drop_sim", "drop_err", "spike_sim", "spike_err",
+    cols = ["beta", "sigma2", "phase_dinf", "f1_sim", "f1_err", "f1_theory", "f1_ref_mc", "f1_ek", "f1_dinf", "f3_sim",
+            "f3_err", "f3_theory", "f3_ref_mc", "f3_ek", "f3_dinf", "f3_prior", "f3_aligned", "f3_ess", "f3_tau_steps", "drop_sim", "drop_err", "spike_sim", "spike_err",
             "spike_theory", "nngp_f1", "nngp_f3", "nngp_f3_err", "side_minima", "acceptance", "chain_steps_per_s",
             "f1_ok", "f3_ok", "seed"]
     with open(path, "w", newline="") as fh:
@@ -131,17 +144,18 @@ def check_ak_cubic(out_dir, *, quick=False, seed=0):
     figs.append(_fig_modular(out_dir))
     figs.append(_fig_phase_diagram(out_dir))
     passed = bool(ok_onset and collapse < 1e-6 and passed_sim and sides_ok)
-    lines = ["| beta | sigma2 | phase (d→∞) | f1 sim | f1 theory | f3/ε sim | f3/ε theory | NNGP f3/ε | ESS(f3) | "
-             "spike sim / theory | side minima |",
+    lines = ["| beta | sigma2 | phase (d→∞) | f1 sim | f1 theory, finite n (EK) | f3/ε sim | f3/ε theory, finite n (EK) | "
+             "NNGP f3/ε | ESS(f3) | spike sim / theory | side minima |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['beta']:g} | {r['sigma2']:g} | {r['phase_dinf']} | {r['f1_sim']:.3f} ± {r['f1_err']:.3f} | "
-                     f"{r['f1_theory']:.3f} | {r['f3_sim']:.3f} ± {r['f3_err']:.3f} | {r['f3_theory']:.3f} | "
+                     f"{r['f1_theory']:.3f} ({r['f1_ek']:.3f}) | {r['f3_sim']:.3f} ± {r['f3_err']:.3f} | "
+                     f"{r['f3_theory']:.3f} ({r['f3_ek']:.3f}) | "
                      f"{r['nngp_f3']:.3f} | {r['f3_ess']} | {r['spike_sim']:.2f} / {r['spike_theory']:.2f} | "
                      f"{'yes' if r['side_minima'] else 'no'} |")
     summary = (f"Onset (d→∞, base point): σ²_c = {on['value']:.4f}, u_c = {on['u_c']:.2f} (paper ≈ 0.18, 30.2). "
-               f"Scaling collapse β ∈ {{1/8, 1, 8}}: max |Δ f3/ε| = {collapse:.1e}. Sampler vs finite-d theory "
-               f"(allowance f1 {ALLOWANCE['f1']}, f3/ε {ALLOWANCE['f3_over_eps']} at β = 1/8, ∝ β^-1/2):\n\n" + "\n".join(lines))
+               f"Scaling collapse β ∈ {{1/8, 1, 8}}: max |Δ f3/ε| = {collapse:.1e}. Sampler vs the finite-d theory on the "
+               f"same training sets without the equivalent kernel (EK values in brackets; allowance f1 {ALLOWANCE['f1']}, f3/ε {ALLOWANCE['f3_over_eps']} at β = 1/8, ∝ β^-1/2):\n\n" + "\n".join(lines))
     return CheckResult("ak_cubic", passed, metrics, tuple(figs), tuple(tables), summary, seed)
 
 
@@ -155,7 +169,7 @@ def _fig_curves(out_dir, curves, rows):
         rr = [r for r in rows if r["beta"] == beta]
         s = [r["sigma2"] for r in rr]
         ax[0].errorbar(s, [r["f3_sim"] for r in rr], [r["f3_err"] for r in rr], fmt="o", label=f"sampler β={beta:g}")
-        ax[0].plot(s, [r["f3_theory"] for r in rr], "x", label=f"finite-d theory β={beta:g}")
+        ax[0].plot(s, [r["f3_theory"] for r in rr], "x", label=f"finite-n theory (same data) β={beta:g}")
         ax[0].plot(s, [r["nngp_f3"] for r in rr], "s", mfc="none", label=f"NNGP ridge β={beta:g}")
         ax[1].errorbar(s, [r["f1_sim"] for r in rr], [r["f1_err"] for r in rr], fmt="o")
         ax[1].plot(s, [r["f1_theory"] for r in rr], "x")

@@ -223,6 +223,25 @@ def test_finite_d_approaches_d_infinity():
         assert abs(big.f3_over_eps - inf.f3_over_eps) < 0.03
 
 
+def test_q_density_is_the_symbolic_action():
+    # -log p(q) of cubic_q_density against the sympy action S(q) (order_parameter_action), lambdified
+    # here, at the finite-d solution's (b, c) and at an arbitrary (b, c)
+    p = AK.cubic_params(0.125, sigma2=0.12)
+    th = AK.cubic_finite_d(p)
+    u = p["n"] ** 2 * p["sigma_a2"] / (p["sigma2"] ** 2 * p["d"] * p["N"])
+    S = AK.order_parameter_action()
+    syms = {s.name: s for s in S.free_symbols}
+    f = sp.lambdify([syms["q"], syms["b"], syms["c"]],
+                    S.subs({syms["u"]: u, syms["d"]: p["d"], syms["sigma_w2"]: p["sigma_w2"]}), "numpy")
+    for b, c in ((th.b, th.c), (0.3, -0.1)):
+        q, neg_log_p, w = AK.cubic_q_density(p, b, c, perp_correction=False)
+        ref = f(q, b, c)
+        assert np.allclose(neg_log_p, ref - ref.min(), atol=1e-9 * max(1.0, np.abs(ref).max()))
+        assert w.sum() == pytest.approx(1.0, abs=1e-12)
+    q, neg_log_p, _ = AK.cubic_q_density(p, th.b, th.c)
+    assert np.allclose(neg_log_p, th.neg_log_p, atol=1e-12)
+
+
 def test_continuation_curve_is_fast():
     grid = np.linspace(0.3, 0.02, 100)
     AK.cubic_curve(grid[:3])

@@ -14,6 +14,7 @@ from scipy import integrate, special
 import phasekit as pk
 from phasekit.theory import compile_expr
 from phasekit.theory import local_entropy as le
+from phasekit.theory import random_features as rf  # registers perceptron.random_features
 
 S_EQ = 0.314390          # spec §3 [V], alpha = 0.5, kappa = 0
 Q_TILDE = 0.322385
@@ -230,6 +231,6 @@ def test_random_features_interpolation_threshold_grows_with_width():
 
 
 def test_random_feature_constants_sign():
-    mu1, mus = le.random_feature_constants("sign")
+    mu1, mus = rf.random_feature_constants("sign")
     assert mu1 == pytest.approx(math.sqrt(2 / math.pi), abs=1e-15)
     assert mu1**2 + mus**2 == pytest.approx(1.0, abs=1e-15)

@@ -122,6 +122,20 @@ def test_nngp_control_does_not_learn_cubic():
     assert abs(g3.mean) < 0.03 and g1.mean > 0.2
 
 
+def test_finite_n_reference_reduces_to_nngp_ridge():
+    # u -> 0 (N -> inf at fixed sigma_a2): p(w) is the prior, so the finite-n reference is kernel ridge
+    # regression with the closed-form arcsin NNGP kernel (independent code path, test-set Monte Carlo)
+    p = AK.cubic_params(0.125, sigma2=0.1, N=1e12)
+    data = V.make_cubic_data(int(p["n"]), int(round(p["d"])), p["eps"], seed=3)
+    ref = V.finite_n_reference(p, data, n_features=20000, repeats=2, seed=1)
+    g1, g3 = V.nngp_ridge_control(data, p["sigma2"], p["sigma_a2"], p["sigma_w2"], n_test=40000, seed=2)
+    # random-feature kernel: relative error ~ 1/sqrt(M) per entry; 4 standard errors of both estimates
+    assert ref.f1 == pytest.approx(g1.mean, abs=4 * math.hypot(g1.error_of_mean, ref.mc_error[0]) + 0.01)
+    assert ref.f3_over_eps == pytest.approx(g3.mean, abs=4 * math.hypot(g3.error_of_mean, ref.mc_error[1]) + 0.01)
+    with pytest.raises(InvalidParameterError):
+        V.finite_n_reference(p, data, n_features=10)
+
+
 def test_short_runs_land_on_both_sides_of_transition():
     # beta = 1/8 (n = 375, d = 53, N = 88); d->inf onset sigma2_c = 0.179
     p = AK.cubic_params(0.125)
