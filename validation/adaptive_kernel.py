@@ -23,6 +23,12 @@ Observables are exact population projections (x Gaussian): with z = w*·x, q = w
 the overlaps q_i (histogram −log p(q)) and the spike ratio var(w·w*)/var(w·e_⊥).
 Every chain estimate carries its integrated autocorrelation time (Sokal's automatic window) and
 effective sample size (:func:`chain_estimate`).
+
+The theory side for a finite training set is :func:`finite_n_reference`: the finite-d neuron
+distribution of the theory, but the GP posterior mean computed exactly on the same n training points
+instead of through the equivalent kernel. At β = 1/8 (n = 375, d = 53) the equivalent kernel
+overestimates f1 by 0.02–0.07 and f1 varies by ±0.02–0.03 between training sets; the finite-n
+reference carries both, without using the sampler.
 """
 from __future__ import annotations
 
@@ -529,15 +535,15 @@ def run_cubic_posterior(params, *, datasets=3, chains=2, steps=20000, burn=5000,
         traces.append(tr)
         secs += tr.seconds
         accs.append(tr.acceptance)
-    cat = lambda k, sl: np.concatenate([getattr(t, k)[:, sl] for t in traces], axis=1)  # noqa: E731
+    cat = lambda k, part: np.concatenate([getattr(t, k)[:, part] for t in traces], axis=1)  # noqa: E731
     groups = {"prior": slice(0, ca), "aligned": slice(ca, ca + cb), "all": slice(0, ca + cb)}
     f1, f3, drop = {}, {}, {}
-    for g, sl in groups.items():
-        if sl.stop - sl.start <= 0:
+    for g, part in groups.items():
+        if part.stop - part.start <= 0:
             continue
-        f1[g] = chain_estimate(cat("f1", sl), seed=seed)
-        f3[g] = chain_estimate(cat("f3_over_eps", sl), seed=seed)
-        drop[g] = chain_estimate(np.mean(np.abs(cat("q", sl)) > q_cut, axis=2), seed=seed)
+        f1[g] = chain_estimate(cat("f1", part), seed=seed)
+        f3[g] = chain_estimate(cat("f3_over_eps", part), seed=seed)
+        drop[g] = chain_estimate(np.mean(np.abs(cat("q", part)) > q_cut, axis=2), seed=seed)
     q_all, wp_all = cat("q", slice(None)), cat("wperp", slice(None))
     spike = chain_estimate(np.mean(q_all ** 2, axis=2) / np.mean(wp_all ** 2, axis=2), seed=seed)
     hist = np.histogram(q_all.ravel(), bins=80, range=(-1.6, 1.6))

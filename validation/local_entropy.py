@@ -4,6 +4,9 @@ r"""Simulations for the local entropy and the algorithmic gap of the binary perc
   each Hamming distance k from a reference solution, the reference drawn uniformly among the
   solutions (*typical*) or taken as the solution of largest margin (*max-margin*). Compare with
   the Franz–Parisi :math:`S_{FP}(d)` of ``perceptron.local_entropy`` (qualitatively: N is tiny).
+* :func:`enumerate_teacher_overlap` — Ising teacher–student: the mean overlap with the teacher of
+  the solutions at each distance from a typical (posterior) or a max-margin reference, against
+  ``R(d)`` of ``perceptron.local_entropy_teacher``.
 * :func:`local_energy` — training error after flipping a random fraction d of a solution's
   weights (Baldassi et al., PNAS 117, 161 (2020)): flat, wide minima rise slowly.
 * :func:`sbpi` (stochastic belief-propagation-inspired, Baldassi–Braunstein–Brunel–Zecchina,
@@ -31,7 +34,7 @@ from .enumeration import _check_float, _check_int, _check_seed, count_solutions
 
 __all__ = ["LocalEntropyEnumeration", "enumerate_local_entropy", "local_energy", "AlgorithmRun", "sbpi",
            "binaryconnect", "SuccessCurve", "success_curve", "RandomFeatureSAT", "random_feature_sat",
-           "N_MAX_LOCAL"]
+           "TeacherOverlapEnumeration", "enumerate_teacher_overlap", "N_MAX_LOCAL"]
 
 #: Largest N of the local-entropy enumeration (2^21 vectors).
 N_MAX_LOCAL = 21
@@ -162,9 +165,8 @@ def enumerate_local_entropy(n, alpha, n_instances, *, reference="typical", seed=
         else:
             best = np.flatnonzero(marg == marg.max())
             r = best[rng.integers(best.size)]
-        dist = np.bitwise_count(sol ^ sol[r]) if hasattr(np, "bitwise_count") else \
-            np.array([bin(int(x)).count("1") for x in (sol ^ sol[r])])
-        rows_out.append(np.bincount(dist.astype(np.int64), minlength=n + 1))
+        dist = _popcount(sol ^ sol[r])
+        rows_out.append(np.bincount(dist, minlength=n + 1))
         margins.append(marg[r] / math.sqrt(n))
         refs.append((1 - 2 * ((int(sol[r]) >> np.arange(n)) & 1)).astype(np.int8))
         pats.append(rows)
@@ -181,6 +183,99 @@ def enumerate_local_entropy(n, alpha, n_instances, *, reference="typical", seed=
                                    np.array(margins), np.array(refs, np.int8).reshape(-1, n),
                                    np.array(pats, np.float32).reshape(-1, p, n), n_instances,
                                    counts.shape[0], seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class TeacherOverlapEnumeration:
+    r"""Overlap with the teacher of the solutions at each Hamming distance from a reference solution
+    (Ising teacher–student, exhaustive enumeration).
+
+    ``R`` (n_sat, n + 1): mean of :math:`W\cdot W^*/N` over the version-space solutions at distance k
+    from the reference (NaN where there is none); ``counts`` the numbers of such solutions;
+    ``R_mean``, ``R_sem``: average over instances (where defined) and its standard error;
+    ``margins``: the references' margins :math:`\min_\mu y\xi\cdot W/\sqrt N`."""
+
+    n: int
+    p: int
+    reference: str
+    d: np.ndarray
+    counts: np.ndarray
+    R: np.ndarray
+    R_mean: np.ndarray
+    R_sem: np.ndarray
+    margins: np.ndarray
+    n_instances: int
+    seed: int
+
+
+def enumerate_teacher_overlap(n, alpha, n_instances, *, reference="typical", seed=0):
+    r"""Mean overlap with the teacher of the solutions at Hamming distance k from a reference.
+
+    Binary teacher :math:`W^*` (the gauge :math:`W^* = +1` is used: the patterns are i.i.d. ±1, so
+    this loses nothing), ``P = round(alpha * n)`` ±1 patterns labelled :math:`\mathrm{sign}(W^*\cdot\xi)`;
+    the version space is enumerated exactly and the reference is a uniformly drawn solution
+    (``"typical"``, a Bayes-posterior sample) or the solution of largest margin (``"max_margin"``,
+    ties broken at random). Compare with ``R(d)`` of
+    :func:`phasekit.theory.local_entropy_teacher.teacher_local_entropy_curve` (qualitatively: N ≤ 21).
+
+    Parameters
+    ----------
+    n : int
+        Odd, ``3 <= n <= 21``.
+    alpha : float
+        Load α = P/N.
+    n_instances : int
+    reference : {"typical", "max_margin"}
+    seed : int
+
+    Returns
+    -------
+    TeacherOverlapEnumeration
+    """
+    where = "enumerate_teacher_overlap"
+    n = _check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
+    alpha = _check_float(alpha, "alpha", where)
+    n_instances = _check_int(n_instances, "n_instances", where, 1)
+    seed = _check_seed(seed, where)
+    if reference not in ("typical", "max_margin"):
+        raise InvalidParameterError(f"The 'reference' parameter of {where} must be one of typical, max_margin. "
+                                    f"Got {reference!r} instead.")
+    p = int(round(alpha * n))
+    counts, Rs, margins = [], [], []
+    for rng in [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_instances)]:
+        xi = _pm1(rng, (p, n))
+        rows = xi * np.where(xi.sum(axis=1, keepdims=True) > 0, 1, -1).astype(np.float32)   # y = sign(W*.xi), W* = 1
+        sol, marg = _solutions(rows)                      # never empty: the teacher (bits 0) solves
+        pop = _popcount(sol)
+        R = 1 - 2 * pop / n                               # W.W*/N with W* = +1: bit set <=> W_j = -1
+        if reference == "typical":
+            r = rng.integers(sol.size)
+        else:
+            best = np.flatnonzero(marg == marg.max())
+            r = best[rng.integers(best.size)]
+        dist = _popcount(sol ^ sol[r])
+        c = np.bincount(dist, minlength=n + 1)
+        s = np.bincount(dist, weights=R, minlength=n + 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            Rs.append(np.where(c > 0, s / np.maximum(c, 1), np.nan))
+        counts.append(c)
+        margins.append(marg[r] / math.sqrt(n))
+    R = np.array(Rs)
+    ok = np.isfinite(R)
+    k = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(k > 0, np.nansum(R, axis=0) / np.maximum(k, 1), np.nan)
+        var = np.nansum((R - mean) ** 2, axis=0) / np.maximum(k - 1, 1)
+        sem = np.where(k > 1, np.sqrt(var / np.maximum(k, 1)), np.nan)
+    return TeacherOverlapEnumeration(n, p, reference, np.arange(n + 1) / n, np.array(counts, np.int64), R, mean, sem,
+                                     np.array(margins), n_instances, seed)
+
+
+def _popcount(x):
+    x = np.asarray(x, np.int64)
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x).astype(np.int64)
+    return np.array([bin(int(v)).count("1") for v in x.ravel()], np.int64).reshape(x.shape)
 
 
 def local_energy(weights, rows, d_values, *, n_samples=50, rng=None):
