@@ -80,7 +80,7 @@ from ._model import Branch, EquilibriumModel, Param, Transition
 from ._symbolic import E, G, H, log2cosh, logH, mills
 
 __all__ = [
-    "LocalEntropy", "IsingTeacherMargin",
+    "LocalEntropy", "IsingTeacherMargin", "KernelModel",
     "LocalEntropyCurve", "local_entropy_curve", "reference_state", "binary_kappa_max",
     "alpha_le", "le_criterion", "LocalEntropyTransition", "fp_energetic_reference",
 ]
@@ -443,7 +443,54 @@ def binary_kappa_max(alpha_value):
 
 
 # --------------------------------------------------------------------------- models
-class _FPBase(EquilibriumModel):
+class KernelModel(EquilibriumModel):
+    """Base of the Franz–Parisi models whose free entropy, gradient and Hessian come from a numeric
+    kernel (tied to the sympy free entropy by tests) instead of compiled sympy expressions.
+
+    Subclasses provide ``kernel`` (``kernel.evaluate(c, x, ref)`` → ``(phi, grad, hess, dphi_dd)``
+    at control ``c = (alpha, kappa, kappa_tilde, d)``) and ``reference(alpha, kappa_tilde)`` (the
+    reference's RS state; its first ``n_ref`` entries go to the kernel).
+    """
+
+    n_ref = 2
+
+    def _eval(self, *v):
+        k = len(self.control) + len(self.order)
+        arrs = np.broadcast_arrays(*[np.asarray(a, float) for a in v[:k]])
+        shape = arrs[0].shape
+        flat = [a.ravel() for a in arrs]
+        out = []
+        for i in range(flat[0].size):
+            ci = tuple(float(f[i]) for f in flat[:4])
+            xi = [float(f[i]) for f in flat[4:k]]
+            ref = self.reference(ci[0], ci[2])[:self.n_ref]
+            out.append(self.kernel.evaluate(ci, xi, ref))
+        return shape, out
+
+    def _part(self, j, tail=()):
+        def f(*v):
+            shape, out = self._eval(*v)
+            return np.array([o[j] for o in out]).reshape(shape + tail)
+        return f
+
+    @functools.cached_property
+    def phi_numeric(self):
+        return self._part(0)
+
+    @functools.cached_property
+    def gradient_numeric(self):
+        return self._part(1, (len(self.order),))
+
+    @functools.cached_property
+    def hessian_numeric(self):
+        return self._part(2, (len(self.order),) * 2)
+
+    @functools.cached_property
+    def fixed_point(self):
+        return None
+
+
+class _FPBase(KernelModel):
     control = (ALPHA, KAPPA, KAPPA_T, DIST)
     order = ORDER
     teacher = False
@@ -460,43 +507,6 @@ class _FPBase(EquilibriumModel):
         return reference_state(float(alpha_value), 0.0 if self.teacher else float(kappa_tilde_value),
                                self.teacher)
 
-    def _eval(self, *v):
-        arrs = np.broadcast_arrays(*[np.asarray(a, float) for a in v[:9]])
-        shape = arrs[0].shape
-        flat = [a.ravel() for a in arrs]
-        out = []
-        for i in range(flat[0].size):
-            ci = tuple(float(f[i]) for f in flat[:4])
-            xi = [float(f[i]) for f in flat[4:9]]
-            ref = self.reference(ci[0], ci[2])[:2]
-            out.append(self.kernel.evaluate(ci, xi, ref))
-        return shape, out
-
-    @functools.cached_property
-    def phi_numeric(self):
-        def f(*v):
-            shape, out = self._eval(*v)
-            return np.array([o[0] for o in out]).reshape(shape)
-        return f
-
-    @functools.cached_property
-    def gradient_numeric(self):
-        def f(*v):
-            shape, out = self._eval(*v)
-            return np.array([o[1] for o in out]).reshape(shape + (5,))
-        return f
-
-    @functools.cached_property
-    def hessian_numeric(self):
-        def f(*v):
-            shape, out = self._eval(*v)
-            return np.array([o[2] for o in out]).reshape(shape + (5, 5))
-        return f
-
-    @functools.cached_property
-    def fixed_point(self):
-        return None
-
     @functools.cached_property
     def observables_numeric(self):
         def ref_q(*v):
@@ -505,14 +515,10 @@ class _FPBase(EquilibriumModel):
         def ref_s(*v):
             return np.vectorize(lambda a, k: self.reference(a, k)[2])(v[0], v[2])
 
-        def dsdd(*v):
-            shape, out = self._eval(*v[:9])
-            return np.array([o[3] for o in out]).reshape(shape)
-
         return {"entropy": lambda *v: np.asarray(v[9], float),
                 "q_tilde": ref_q, "s_ref": ref_s,
                 "d_typ": lambda *v: (1 - ref_q(*v)) / 2,
-                "dS_dd": dsdd,
+                "dS_dd": self._part(3),
                 "R" if self.teacher else "t_overlap": lambda *v: np.asarray(v[5], float)}
 
     def observables(self):

@@ -100,9 +100,9 @@ import sympy as sp
 
 from .._errors import InvalidParameterError
 from .._registry import register_model
-from ._model import Branch, EquilibriumModel, Param
+from ._model import Branch, Param
 from ._symbolic import E, G, H, log2cosh, logH, mills
-from .local_entropy import _tanh_sinh, truncated_nodes
+from .local_entropy import KernelModel, _tanh_sinh, truncated_nodes
 
 __all__ = ["TeacherLocalEntropy", "TeacherFPKernel", "TeacherLocalEntropyCurve", "teacher_local_entropy_curve",
            "teacher_reference_state", "teacher_kappa_max", "teacher_fp_free_entropy", "teacher_fp_stationarity"]
@@ -707,7 +707,7 @@ def _kernel():
 
 # --------------------------------------------------------------------------- model
 @register_model("perceptron.local_entropy_teacher")
-class TeacherLocalEntropy(EquilibriumModel):
+class TeacherLocalEntropy(KernelModel):
     r"""Franz–Parisi local entropy of the Ising teacher–student perceptron (RS), with the overlap
     :math:`R` of the counted students with the teacher.
 
@@ -728,6 +728,7 @@ class TeacherLocalEntropy(EquilibriumModel):
     branches = (Branch("exact", lambda p: TeacherLocalEntropy._start(p),
                        "continued from the exact point p = q_tilde", method="newton"),)
     damping = 0.5
+    n_ref = 4
 
     @staticmethod
     def _start(params):
@@ -744,56 +745,15 @@ class TeacherLocalEntropy(EquilibriumModel):
     def reference(self, alpha_value, kappa_tilde_value):
         return teacher_reference_state(float(alpha_value), float(kappa_tilde_value))
 
-    def _eval(self, *vals):
-        arrs = np.broadcast_arrays(*[np.asarray(a, float) for a in vals[:11]])
-        shape = arrs[0].shape
-        flat = [a.ravel() for a in arrs]
-        out = []
-        for i in range(flat[0].size):
-            ci = tuple(float(f[i]) for f in flat[:4])
-            xi = [float(f[i]) for f in flat[4:11]]
-            ref = self.reference(ci[0], ci[2])[:4]
-            out.append(self.kernel.evaluate(ci, xi, ref))
-        return shape, out
-
-    @functools.cached_property
-    def phi_numeric(self):
-        def f(*vals):
-            shape, out = self._eval(*vals)
-            return np.array([o[0] for o in out]).reshape(shape)
-        return f
-
-    @functools.cached_property
-    def gradient_numeric(self):
-        def f(*vals):
-            shape, out = self._eval(*vals)
-            return np.array([o[1] for o in out]).reshape(shape + (7,))
-        return f
-
-    @functools.cached_property
-    def hessian_numeric(self):
-        def f(*vals):
-            shape, out = self._eval(*vals)
-            return np.array([o[2] for o in out]).reshape(shape + (7, 7))
-        return f
-
-    @functools.cached_property
-    def fixed_point(self):
-        return None
-
     @functools.cached_property
     def observables_numeric(self):
         def ref_part(j):
             return lambda *vals: np.vectorize(lambda a, k: self.reference(a, k)[j])(vals[0], vals[2])
 
-        def dsdd(*vals):
-            shape, out = self._eval(*vals[:11])
-            return np.array([o[3] for o in out]).reshape(shape)
-
         return {"entropy": lambda *vals: np.asarray(vals[11], float),
                 "R": lambda *vals: np.asarray(vals[6], float),
                 "eps_gen": lambda *vals: np.arccos(np.clip(np.asarray(vals[6], float), -1, 1)) / math.pi,
-                "dS_dd": dsdd, "q_tilde": ref_part(0), "R_tilde": ref_part(2), "s_ref": ref_part(4),
+                "dS_dd": self._part(3), "q_tilde": ref_part(0), "R_tilde": ref_part(2), "s_ref": ref_part(4),
                 "d_typ": lambda *vals: (1 - ref_part(0)(*vals)) / 2}
 
     def observables(self):

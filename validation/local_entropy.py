@@ -72,6 +72,26 @@ def _solutions(rows):
     return np.concatenate(sol), np.concatenate(marg)
 
 
+def _enumeration_args(where, n, alpha, n_instances, seed, reference):
+    """Validated (n, P, n_instances, seed) of an enumeration around a reference solution."""
+    n = _check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
+    alpha = _check_float(alpha, "alpha", where)
+    n_instances = _check_int(n_instances, "n_instances", where, 1)
+    seed = _check_seed(seed, where)
+    if reference not in ("typical", "max_margin"):
+        raise InvalidParameterError(f"The 'reference' parameter of {where} must be one of typical, max_margin. "
+                                    f"Got {reference!r} instead.")
+    return n, int(round(alpha * n)), n_instances, seed
+
+
+def _pick_reference(rng, margins, reference):
+    """Index of the reference: a uniformly drawn solution, or one of largest margin (ties at random)."""
+    if reference == "typical":
+        return rng.integers(margins.size)
+    best = np.flatnonzero(margins == margins.max())
+    return best[rng.integers(best.size)]
+
+
 @dataclasses.dataclass(frozen=True)
 class LocalEntropyEnumeration:
     r"""Exact counts of solutions at each Hamming distance from a reference solution.
@@ -146,25 +166,14 @@ def enumerate_local_entropy(n, alpha, n_instances, *, reference="typical", seed=
     1
     """
     where = "enumerate_local_entropy"
-    n = _check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
-    alpha = _check_float(alpha, "alpha", where)
-    n_instances = _check_int(n_instances, "n_instances", where, 1)
-    seed = _check_seed(seed, where)
-    if reference not in ("typical", "max_margin"):
-        raise InvalidParameterError(f"The 'reference' parameter of {where} must be one of typical, max_margin. "
-                                    f"Got {reference!r} instead.")
-    p = int(round(alpha * n))
+    n, p, n_instances, seed = _enumeration_args(where, n, alpha, n_instances, seed, reference)
     rows_out, margins, refs, pats = [], [], [], []
     for rng in [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_instances)]:
         rows = _pm1(rng, (p, n)) * _pm1(rng, (p, 1))
         sol, marg = _solutions(rows)
         if sol.size == 0:
             continue
-        if reference == "typical":
-            r = rng.integers(sol.size)
-        else:
-            best = np.flatnonzero(marg == marg.max())
-            r = best[rng.integers(best.size)]
+        r = _pick_reference(rng, marg, reference)
         dist = _popcount(sol ^ sol[r])
         rows_out.append(np.bincount(dist, minlength=n + 1))
         margins.append(marg[r] / math.sqrt(n))
@@ -233,14 +242,7 @@ def enumerate_teacher_overlap(n, alpha, n_instances, *, reference="typical", see
     TeacherOverlapEnumeration
     """
     where = "enumerate_teacher_overlap"
-    n = _check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
-    alpha = _check_float(alpha, "alpha", where)
-    n_instances = _check_int(n_instances, "n_instances", where, 1)
-    seed = _check_seed(seed, where)
-    if reference not in ("typical", "max_margin"):
-        raise InvalidParameterError(f"The 'reference' parameter of {where} must be one of typical, max_margin. "
-                                    f"Got {reference!r} instead.")
-    p = int(round(alpha * n))
+    n, p, n_instances, seed = _enumeration_args(where, n, alpha, n_instances, seed, reference)
     counts, Rs, margins = [], [], []
     for rng in [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_instances)]:
         xi = _pm1(rng, (p, n))
@@ -248,11 +250,7 @@ def enumerate_teacher_overlap(n, alpha, n_instances, *, reference="typical", see
         sol, marg = _solutions(rows)                      # never empty: the teacher (bits 0) solves
         pop = _popcount(sol)
         R = 1 - 2 * pop / n                               # W.W*/N with W* = +1: bit set <=> W_j = -1
-        if reference == "typical":
-            r = rng.integers(sol.size)
-        else:
-            best = np.flatnonzero(marg == marg.max())
-            r = best[rng.integers(best.size)]
+        r = _pick_reference(rng, marg, reference)
         dist = _popcount(sol ^ sol[r])
         c = np.bincount(dist, minlength=n + 1)
         s = np.bincount(dist, weights=R, minlength=n + 1)
