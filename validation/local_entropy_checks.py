@@ -30,13 +30,23 @@ import numpy as np
 from .._registry import CheckResult, register_check
 from ._common import figure, save_figure, write_table
 
-__all__ = ["check_local_entropy", "check_algorithmic_gap", "check_local_entropy_teacher", "ALPHA_LE_MONOTONE", "ALPHA_KM"]
+__all__ = ["check_local_entropy", "check_algorithmic_gap", "check_local_entropy_teacher", "ALPHA_LE_MONOTONE", "ALPHA_KM",
+           "RF_ALPHA_LE"]
 
 #: α_LE (monotone criterion, max-margin reference, κ = 0) as computed by
 #: :func:`phasekit.theory.local_entropy.alpha_le` (brentq, xtol 5e-4); recomputed in full mode.
 ALPHA_LE_MONOTONE = 0.7291
 #: Krauth–Mézard capacity (spec §3, [V]).
 ALPHA_KM = 0.833079
+
+
+RF_ALPHA_LE = {0.01: 0.7295, 0.5: 0.7632, 1.0: 0.8018, 2.0: 0.8866}
+"""[R] α_LE(γ = N/D) of the random-feature model (max-margin reference, monotone criterion, sign activation),
+precomputed with :func:`phasekit.theory.random_features_fp.rf_alpha_le` (brentq xtol 2e-3; 4–10 min per γ,
+too slow for a check; the slow tests of ``tests/theory/test_random_features_fp.py`` recompute γ → 0 against the
+i.i.d. α_LE and the fixed-P/D thresholds). Displayed, not tested, by ``check_local_entropy``."""
+RF_RHO = 0.4
+"""P/D of the fixed-data line in the figure: interpolation at N/D ≈ 0.456, dense regions at N/D ≈ 0.50–0.55."""
 
 
 def _h2(d):
@@ -144,7 +154,13 @@ def check_local_entropy(out_dir, *, quick=False, seed=0):
         rows2 += [[a, c.params["kappa_tilde"], float(x), float(y), float(z)] for x, y, z in zip(c.d, c.entropy, c.dS_dd)]
     tpath2 = write_table(os.path.join(out_dir, "local_entropy_high_margin.csv"),
                         ["alpha", "kappa_tilde", "d", "S_FP", "dS_dd"], rows2)
-    fig, (ax, ax2, ax3, ax4) = figure(1, 4)
+    # [R] thresholds versus width: alpha_c(gamma) computed here, alpha_LE(gamma) precomputed (RF_ALPHA_LE)
+    from ..theory.random_features_fp import rf_interpolation_alpha
+    g_grid = np.array(sorted(RF_ALPHA_LE))
+    ac = np.array([rf_interpolation_alpha(g) for g in g_grid])
+    m.update({f"rf_alpha_c_gamma{g:g}": float(a) for g, a in zip(g_grid, ac)})
+    ok["rf_alpha_le_below_alpha_c"] = bool(np.all(np.array([RF_ALPHA_LE[g] for g in g_grid]) < ac))
+    fig, (ax, ax2, ax3, ax4, ax5) = figure(1, 5)
     ax.plot(ct.d, ct.entropy, "k-", label="typical ref., α=0.5")
     ax.plot(ct.d, _h2(ct.d), ":", color="grey", label="α=0: H₂(d)")
     ax.axhline(ref[2], color="C3", lw=0.8, ls="--", label="s_eq")
@@ -178,6 +194,15 @@ def check_local_entropy(out_dir, *, quick=False, seed=0):
     ax4.set_ylabel("P(SAT)")
     ax4.set_title("[R] random features: enumeration, RS (dashed)", fontsize=9)
     ax4.legend(fontsize=7)
+    ax5.plot(g_grid, ac, "o-", label=r"interpolation $\alpha_c$ (RS)")
+    ax5.plot(g_grid, [RF_ALPHA_LE[g] for g in g_grid], "s-", label=r"local entropy $\alpha_{LE}$ (precomputed)")
+    gg = np.linspace(0.3, 2.2, 50)
+    ax5.plot(gg, RF_RHO / gg, "k:", lw=0.8, label=f"fixed P/D = {RF_RHO}: α = (P/D)/(N/D)")
+    ax5.set_xlabel("N/D (width)")
+    ax5.set_ylabel(r"$\alpha = P/N$")
+    ax5.set_ylim(0.6, 1.2)
+    ax5.set_title("[R] random features: thresholds vs width", fontsize=9)
+    ax5.legend(fontsize=6)
     fpath = save_figure(fig, out_dir, "local_entropy")
     m["seconds"] = time.perf_counter() - t0
     passed = all(ok.values())
@@ -191,7 +216,9 @@ def check_local_entropy(out_dir, *, quick=False, seed=0):
                   f"; α_LE (monotone criterion, precomputed) = {ALPHA_LE_MONOTONE}")
                + f". [R] random features: P(SAT)=1/2 at α = {m['rf_sat_threshold_gamma0.5']:.3f} (N/D≈0.5) and "
                  f"{m['rf_sat_threshold_gamma2.0']:.3f} (N/D≈2) by enumeration at N = {n_rf}; RS [R] "
-                 f"{m['rf_rs_threshold_gamma0.5']:.3f}, {m['rf_rs_threshold_gamma2.0']:.3f}"
+                 f"{m['rf_rs_threshold_gamma0.5']:.3f}, {m['rf_rs_threshold_gamma2.0']:.3f}; versus width N/D = "
+                 + ", ".join(f"{g:g}" for g in g_grid) + ": α_c = " + ", ".join(f"{a:.4f}" for a in ac)
+                 + ", α_LE (precomputed) = " + ", ".join(f"{RF_ALPHA_LE[g]:.4f}" for g in g_grid)
                + f". Enumeration N = {n}: ln(1+#sol at k ≤ N/5)/N larger around the max-margin solution by "
                  f"{m['enum_small_d_diff']:.4f} ± {sem:.4f}. "
                + ("All criteria hold." if passed else f"Failed: {', '.join(failed)}."))
