@@ -52,9 +52,11 @@ Results (κ = 0, RS, this implementation)
 * Max-margin reference :math:`\tilde\kappa = \kappa_{max}(\alpha)`: :math:`S_{FP}(d)` grows
   monotonically from d = 0 up to :math:`\alpha_{LE} = 0.7291` (criterion ``"monotone"``) and stays
   non-negative up to 0.7477 (``"positive"``). Both lie **below** the literature's 0.77–0.78, which
-  comes from the large-deviation (robust-ensemble, y → ∞) analyses; the max-margin reference is
+  comes from the large-deviation (robust-ensemble) analyses; the max-margin reference is
   only a proxy for the densest regions (it is not the reference of maximal local entropy), so a
-  lower threshold is expected from it.
+  lower threshold is expected from it. The large-deviation computation itself is
+  :mod:`phasekit.theory.local_entropy_ld`: its transition at y = 5 is α_U = 0.7816 ± 0.0008, inside
+  the literature's range (not converged in y).
 
 References
 ----------
@@ -837,7 +839,8 @@ def alpha_le(kappa_value=0.0, *, criterion="monotone", bracket=(0.70, 0.80), xto
 
     The literature places the disappearance of the dense regions at ≈ 0.77–0.78
     (arXiv:1509.05753, 2107.01163; large-deviation / robust-ensemble analyses); the max-margin
-    reference is a cheaper proxy and gives a lower value (see the module notes).
+    reference is a cheaper proxy and gives a lower value (see the module notes); the
+    large-deviation transition is :func:`phasekit.theory.local_entropy_ld.ld_alpha_u`.
     """
     kap = KAPPA.validate(kappa_value, "alpha_le")
     if kap != 0:

@@ -31,6 +31,7 @@ from .._registry import CheckResult, register_check
 from ._common import figure, save_figure, write_table
 
 __all__ = ["check_local_entropy", "check_algorithmic_gap", "check_local_entropy_teacher", "ALPHA_LE_MONOTONE", "ALPHA_KM",
+           "ALPHA_U_LD_Y5",
            "RF_ALPHA_LE"]
 
 #: α_LE (monotone criterion, max-margin reference, κ = 0) as computed by
@@ -38,6 +39,10 @@ __all__ = ["check_local_entropy", "check_algorithmic_gap", "check_local_entropy_
 ALPHA_LE_MONOTONE = 0.7291
 #: Krauth–Mézard capacity (spec §3, [V]).
 ALPHA_KM = 0.833079
+#: Large-deviation (robust-ensemble) local-entropy transition α_U at y = 5 (reference constrained to be a
+#: solution, RS, monotone criterion on d ∈ [0.01, 0.08]): the sign change lies in [0.7809, 0.7824];
+#: :func:`phasekit.theory.local_entropy_ld.ld_alpha_u` (≈ 20 min; not converged in y, see that module).
+ALPHA_U_LD_Y5 = 0.7816
 
 
 RF_ALPHA_LE = {0.01: 0.7295, 0.5: 0.7632, 1.0: 0.8018, 2.0: 0.8866}
@@ -262,6 +267,7 @@ def check_algorithmic_gap(out_dir, *, quick=False, seed=0):
     ax.errorbar(bc_alphas, bc.p, yerr=bc.p_err, fmt="s--", ms=4, capsize=2, label=f"BinaryConnect SGD, N={n}")
     ax.axvline(ALPHA_LE_MONOTONE, color="C2", lw=1.2, label=rf"$\alpha_{{LE}}$={ALPHA_LE_MONOTONE:.3f} (FP, max-margin ref.)")
     ax.axvline(ALPHA_KM, color="C3", lw=1.2, ls="--", label=rf"$\alpha_{{KM}}$={ALPHA_KM:.4f}")
+    ax.axvline(ALPHA_U_LD_Y5, color="C4", lw=1.2, ls="-.", label=rf"$\alpha_U$={ALPHA_U_LD_Y5:.3f} (large deviation, y=5)")
     ax.axvspan(0.77, 0.78, color="grey", alpha=0.15, lw=0, label="literature α_LE 0.77–0.78")
     ax.axhline(0.5, color="k", lw=0.4)
     ax.set_xlabel(r"$\alpha = P/N$")
@@ -275,6 +281,7 @@ def check_algorithmic_gap(out_dir, *, quick=False, seed=0):
     summary = (f"SBPI at N = {n} ({n_inst} instances per α, cap {opts['max_sweeps']} sweeps): success 1/2 at "
                f"α = {thr:.3f} ± {err:.3f}; BinaryConnect-style SGD: {bc.threshold:.3f} ± {bc.threshold_err:.3f}. "
                f"α_LE = {ALPHA_LE_MONOTONE} (FP, max-margin reference, monotone criterion), "
+               f"α_U = {ALPHA_U_LD_Y5} (large-deviation local entropy, y = 5, precomputed), "
                f"α_KM = {ALPHA_KM}. Algorithms stop well below the capacity (the gap)"
                + ("." if passed else " — criterion NOT met."))
     return CheckResult("algorithmic_gap", passed, m, (fpath,), (tpath,), summary, seed)
