@@ -6,10 +6,10 @@ from ._fixed_point import damped_fixed_point, solve, solve_batch
 __all__ = ["DEFAULT_NODES", "gauss_hermite", "gaussian_expectation", "gaussian_expectation_quad",
            "SaddlePoint", "BranchResult", "TransitionResult", "SweepResult",
            "damped_fixed_point", "solve", "solve_batch"]
-from ._continuation import continue_branch
+from ._continuation import advance_path, continue_branch
 from ._transitions import find_fold, find_transition
 
-__all__ += ["continue_branch", "find_transition", "find_fold"]
+__all__ += ["continue_branch", "advance_path", "find_transition", "find_fold"]
 from ._sweep import sweep
 
 __all__ += ["sweep"]

@@ -7,7 +7,60 @@ from .._errors import InvalidParameterError
 from ._fixed_point import as_model, solve
 from ._results import BranchResult
 
-__all__ = ["continue_branch"]
+__all__ = ["continue_branch", "advance_path"]
+
+
+def advance_path(hist, target, correct, *, predict=None, max_fail=24, max_jump=0.3, jump_dims=2, max_step=None):
+    """Extend a solution path to ``s = target``, halving steps that fail.
+
+    Parameters
+    ----------
+    hist : list of (float, ndarray)
+        The path so far, ``(s, x)`` pairs (at least one); accepted points are appended in place.
+    target : float
+    correct : callable
+        ``correct(s, x_pred) -> (x, ok, info)``: the corrector (e.g. Newton's method) started from
+        the prediction.
+    predict : callable, optional
+        ``predict(hist, s) -> x_pred``; default: secant through the last two points (the last point
+        when there is one, or when the two are closer than 1e-6 in s).
+    max_fail : int
+        Failed corrections allowed before giving up.
+    max_jump, jump_dims : float, int
+        A corrected point is rejected (and the step halved) when it moves any of its first
+        ``jump_dims`` entries by ``max_jump`` or more from the last point (branch jumping).
+    max_step : float, optional
+        Split the way to ``target`` into steps of at most this length first.
+
+    Returns
+    -------
+    (ok, x, info) of the last corrected point (``x``, ``info`` None when not ``ok``).
+    """
+    s_last = hist[-1][0]
+    n_sub = int(np.ceil(abs(target - s_last) / max_step)) if max_step else 1
+    pending = [s_last + (target - s_last) * k / n_sub for k in range(n_sub, 0, -1)] if n_sub > 1 else [target]
+    fails = 0
+    while pending:
+        s = pending[-1]
+        if predict is not None:
+            pred = predict(hist, s)
+        elif len(hist) >= 2 and abs(hist[-1][0] - hist[-2][0]) > 1e-6:
+            (s0, x0), (s1, x1) = hist[-2], hist[-1]
+            pred = x1 + (x1 - x0) * (s - s1) / (s1 - s0)
+        else:
+            pred = hist[-1][1]
+        x, ok, info = correct(s, np.array(pred, dtype=float, copy=True))
+        if ok and np.max(np.abs(np.asarray(x) - hist[-1][1])[:jump_dims]) < max_jump:
+            hist.append((s, x))
+            pending.pop()
+            if not pending:
+                return True, x, info
+        else:
+            fails += 1
+            if fails > max_fail:
+                return False, None, None
+            pending.append(0.5 * (hist[-1][0] + s))
+    return False, None, None  # pragma: no cover
 
 
 def continue_branch(model, params=None, *, along="alpha", values, branch=None, x0=None, tol=None,

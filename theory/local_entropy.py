@@ -768,28 +768,14 @@ def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, to
 
 def _continue_to(model, c3, hist, target, tol, max_sub=6):
     """Advance the continuation in ``hist`` to ``target``, halving the step on failure."""
-    a, kap, ktv = c3
-    pending = [target]
-    depth = 0
-    while pending:
-        dt = pending[-1]
-        if len(hist) >= 2:
-            (d0, x0), (d1, x1) = hist[-2], hist[-1]
-            pred = x1 + (x1 - x0) * (dt - d1) / (d1 - d0)
-        else:
-            pred = hist[-1][1]
-        x, phi, g, dd, ok, _ = _newton(model, (a, kap, ktv, dt), pred.copy(), tol)
-        if ok and np.max(np.abs(x - hist[-1][1])[:2]) < 0.3:
-            hist.append((dt, x))
-            pending.pop()
-            if not pending:
-                return True, (x, phi, dd, float(np.max(np.abs(g))))
-        else:
-            depth += 1
-            if depth > max_sub * 4:
-                return False, None
-            pending.append(0.5 * (hist[-1][0] + dt))
-    return False, None
+    from ..solvers._continuation import advance_path
+
+    def correct(dt, pred):
+        x, phi, g, dd, ok, _ = _newton(model, (*c3, dt), pred, tol)
+        return x, ok, (phi, dd, float(np.max(np.abs(g))))
+
+    ok, x, info = advance_path(hist, target, correct, max_fail=max_sub * 4, jump_dims=2)
+    return (True, (x, *info)) if ok else (False, None)
 
 
 # --------------------------------------------------------------------------- alpha_LE

@@ -523,25 +523,15 @@ def _predict(hist, s):
 def _continue_to(kernel, c3, ref, hist, target, tol, max_fail=24, max_step=0.03):
     """Advance the continuation in ``hist`` (list of (d, x)) to ``target`` in steps of at most
     ``max_step``, halving a step on failure."""
-    d_last = hist[-1][0]
-    n_sub = int(math.ceil(abs(target - d_last) / max_step))
-    pending = [d_last + (target - d_last) * k / n_sub for k in range(n_sub, 0, -1)] if n_sub > 1 else [target]
-    fails = 0
-    while pending:
-        dt = pending[-1]
-        pred = _predict(hist, dt)
-        x, phi, g, dd, ok, _ = _newton(kernel, (*c3, dt), pred.copy(), ref, tol)
-        if ok and np.max(np.abs(x - hist[-1][1])[:3]) < 0.3:
-            hist.append((dt, x))
-            pending.pop()
-            if not pending:
-                return True, (x, phi, dd, float(np.max(np.abs(g))))
-        else:
-            fails += 1
-            if fails > max_fail:
-                return False, None
-            pending.append(0.5 * (hist[-1][0] + dt))
-    return False, None  # pragma: no cover
+    from ..solvers._continuation import advance_path
+
+    def correct(dt, pred):
+        x, phi, g, dd, ok, _ = _newton(kernel, (*c3, dt), pred, ref, tol)
+        return x, ok, (phi, dd, float(np.max(np.abs(g))))
+
+    ok, x, info = advance_path(hist, target, correct, predict=_predict, max_fail=max_fail, jump_dims=3,
+                               max_step=max_step)
+    return (True, (x, *info)) if ok else (False, None)
 
 
 def _start_point(kernel, a, kap, ktv, ref, d_typ, tol):

@@ -542,27 +542,15 @@ def _newton(st, dv, x, tol=1e-10, maxiter=40):
 
 
 def _continue_to(st, hist, target, tol, max_sub=8):
-    pending = [target]
-    fails = 0
-    while pending:
-        dt = pending[-1]
-        if len(hist) >= 2 and abs(hist[-1][0] - hist[-2][0]) > 1e-6:
-            (d0, x0), (d1, x1) = hist[-2], hist[-1]
-            pred = x1 + (x1 - x0) * (dt - d1) / (d1 - d0)
-        else:
-            pred = hist[-1][1]
-        x, phi, g, dd, ok = _newton(st, dt, pred.copy(), tol)
-        if ok and np.max(np.abs(x - hist[-1][1])[:2]) < 0.3:
-            hist.append((dt, x))
-            pending.pop()
-            if not pending:
-                return True, (x, phi, dd, float(np.max(np.abs(g))))
-        else:
-            fails += 1
-            if fails > max_sub:
-                return False, None
-            pending.append(0.5 * (hist[-1][0] + dt))
-    return False, None
+    """Advance the continuation in ``hist`` (list of (d, x)) to ``target``, halving the step on failure."""
+    from ..solvers._continuation import advance_path
+
+    def correct(dt, pred):
+        x, phi, g, dd, ok = _newton(st, dt, pred, tol)
+        return x, ok, (phi, dd, float(np.max(np.abs(g))))
+
+    ok, x, info = advance_path(hist, target, correct, max_fail=max_sub, jump_dims=2)
+    return (True, (x, *info)) if ok else (False, None)
 
 
 def _start_at_dtyp(st, d_typ, tol, n_steps=8):

@@ -137,3 +137,28 @@ def test_sweep_rejects_bad_grids():
         sweep("perceptron.binary_storage", {"alpha": [0.1], "kappa": [0.0], "x": [1]})
     with pytest.raises(ValueError, match="'alpha' parameter"):
         sweep("perceptron.binary_storage", {"alpha": [-0.1, 0.2]})
+
+
+def test_advance_path_follows_a_branch_and_halves_failed_steps():
+    # x(s) = cube root of s, corrected by a few Newton steps that fail (ok=False) when started far away
+    from phasekit.solvers import advance_path
+    calls = []
+
+    def correct(s, x):
+        calls.append(s)
+        x = float(x[0])
+        for _ in range(6):
+            x -= (x ** 3 - s) / (3 * x ** 2)
+        ok = abs(x ** 3 - s) < 1e-12 and abs(x - float(hist[-1][1][0])) < 0.05
+        return np.array([x]), ok, None
+
+    hist = [(1.0, np.array([1.0]))]
+    ok, x, _ = advance_path(hist, 2.0, correct, max_fail=40)
+    assert ok and x[0] == pytest.approx(2.0 ** (1 / 3), abs=1e-12)     # exact cube root
+    assert len(calls) > len(hist) - 1                                    # some steps were halved
+    assert all(abs(b[1][0] - a[1][0]) < 0.05 for a, b in zip(hist, hist[1:]))
+    # the pre-split into steps of at most max_step, and failure after max_fail
+    hist = [(1.0, np.array([1.0]))]
+    assert advance_path(hist, 1.5, correct, max_step=0.1)[0] and len(hist) >= 6
+    hist = [(1.0, np.array([1.0]))]
+    assert advance_path(hist, 8.0, lambda s, x: (x, False, None), max_fail=3) == (False, None, None)
