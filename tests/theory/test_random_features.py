@@ -204,7 +204,8 @@ def test_interpolation_threshold_grows_with_width_and_tends_to_storage(model):
 def test_rf_thresholds_consistent_with_alpha_c(model):
     r = rf.rf_thresholds(1.0, [0.8, 1.0, 1.2, 1.5])
     assert r.success and r.converged.all()
-    assert 1.0 < r.gamma_c < 1.2
+    # structured labels are easier to fit than random ones: the threshold lies above the storage capacity
+    assert r.alpha_c > ALPHA_KM + 0.05
     np.testing.assert_allclose(r.alpha_c * r.gamma_c, 1.0, rtol=1e-12)
     tr = pk.find_transition(model, "interpolation", {"gamma": r.gamma_c})
     np.testing.assert_allclose(tr.value, r.alpha_c, rtol=1e-7)
