@@ -124,6 +124,7 @@ import scipy.optimize as so
 import scipy.special as sc
 
 from .._errors import InvalidParameterError
+from .local_entropy import _tanh_sinh, truncated_nodes
 
 __all__ = ["LDState", "ld_local_entropy", "ld_curve", "LDCurve", "ld_criterion", "ld_alpha_u",
            "LDTransition", "ld_free_entropy_terms", "ld_sigma_zero"]
@@ -136,26 +137,6 @@ NAMES = ("Q", "T", "q1", "q0", "Qhat", "phat", "That", "q1hat", "q0hat")
 def _gh(n):
     z, w = np.polynomial.hermite_e.hermegauss(n)
     return z, w / w.sum()
-
-
-@functools.lru_cache(maxsize=8)
-def _tanh_sinh(h=0.15, xmax=3.3):
-    x = h * np.arange(-int(round(xmax / h)), int(round(xmax / h)) + 1)
-    s = math.pi * np.sinh(x)
-    U, V = sc.expit(s), sc.expit(-s)
-    w = h * math.pi * np.cosh(x) * U * V
-    keep = (U > 0) & (V > 0) & (w > 1e-300)
-    return U[keep], V[keep], w[keep] / w[keep].sum()
-
-
-def _truncated_nodes(u0, U, V):
-    """u1 = H^{-1}(U H(u0)) for every u0 (rows) and U (columns), accurate in both tails."""
-    u0 = np.asarray(u0, float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        la = np.log(U) + sc.log_ndtr(-u0)
-        a = -sc.ndtri_exp(np.minimum(la, 0.0))
-        b = sc.ndtri(V + U * sc.ndtr(u0))
-    return np.where(la <= math.log(0.5), a, b)
 
 
 def _log2cosh(x):
@@ -224,7 +205,7 @@ def _energetic(o, p, y, grid, kappa=0.0, want_dy=False):
     z1, w1 = _gh(grid.n_e1)
     U, V, wu = _tanh_sinh(grid.h_u)
     u0 = (kappa - math.sqrt(Q) * z0) / math.sqrt(1 - Q)
-    u1 = _truncated_nodes(u0, U, V)                                        # (z0, U)
+    u1 = truncated_nodes(u0, U, V)                                        # (z0, U)
     lnHu0 = sc.log_ndtr(-u0)
     a = (T / math.sqrt(Q) * z0)[:, None, None, None] \
         + math.sqrt(max(sc_, 0.0)) * z0[None, :, None, None] \

@@ -102,7 +102,7 @@ from .._errors import InvalidParameterError
 from .._registry import register_model
 from ._model import Branch, Param
 from ._symbolic import E, G, H, log2cosh, logH, mills
-from .local_entropy import KernelModel, _tanh_sinh, truncated_nodes
+from .local_entropy import ALPHA, DIST, KernelModel, _tanh_sinh, truncated_nodes
 
 __all__ = ["TeacherLocalEntropy", "TeacherFPKernel", "TeacherLocalEntropyCurve", "teacher_local_entropy_curve",
            "teacher_reference_state", "teacher_kappa_max", "teacher_fp_free_entropy", "teacher_fp_stationarity"]
@@ -117,11 +117,9 @@ p_sym = 1 - 2 * d
 ORDER_SYMS = (q, t, R, qhat, that, phat, Rhat)
 ORDER_NAMES = ("q", "t", "R", "qhat", "that", "phat", "Rhat")
 
-ALPHA = Param("alpha", 0.0, math.inf, "left", None, doc="load alpha = P/N")
 KAPPA = Param("kappa", 0.0, math.inf, "left", 0.0, doc="margin of the counted students W")
 KAPPA_T = Param("kappa_tilde", 0.0, math.inf, "left", 0.0, latex="kappa_tilde",
                 doc="margin of the reference (0: Bayes posterior sample; kappa_max: dense-region proxy)")
-DIST = Param("d", 0.0, 0.5, "neither", 0.1, doc="Hamming distance d = (1 - p)/2 from the reference")
 ORDER = (
     Param("q", 0.0, 1.0, "left", 0.5, doc="overlap of two students at distance d"),
     Param("t", -1.0, 1.0, "neither", 0.3, doc="overlap with the other references"),
