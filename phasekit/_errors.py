@@ -1,7 +1,7 @@
 """Errors that teach: each docstring names the likely cause and the fix."""
 from __future__ import annotations
 
-__all__ = ["InvalidParameterError", "SaddlePointNotConverged"]
+__all__ = ["InvalidParameterError", "SaddlePointNotConverged", "RunInterrupted"]
 
 
 class InvalidParameterError(ValueError):
@@ -21,3 +21,27 @@ class SaddlePointNotConverged(RuntimeError):
     ``GaussE``). Solvers report non-convergence in their result (``converged=False``); this error
     is raised only when a caller asks for a converged value (``result.require_converged()``).
     """
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A long run was stopped (Ctrl-C / SIGINT, or SIGTERM) after saving what had finished.
+
+    Attributes
+    ----------
+    partial : object
+        The partial result (a :class:`~phasekit.solvers.SweepResult` whose missing points have
+        status ``not_converged`` and NaN values, or a reproduce ``Report``).
+    paths : tuple of str
+        Files written for the partial result.
+    resume_hint : str
+        How to finish the run (``resume=True`` / ``--resume``).
+    """
+
+    def __init__(self, message, partial=None, paths=(), resume_hint=""):
+        super().__init__(message)
+        self.partial = partial
+        self.paths = tuple(paths)
+        self.resume_hint = resume_hint
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else "interrupted"

@@ -1,7 +1,9 @@
 """The ``phasekit`` command line: a thin layer over the Python API.
 
 Exit codes: 0 success; 1 a solver did not converge or a check failed (the reason is printed);
-2 bad input (unknown model, out-of-domain parameter, malformed ``--set``).
+2 bad input (unknown model, out-of-domain parameter, malformed ``--set``), found before anything
+is computed or written; 130 interrupted (Ctrl-C or SIGTERM; long runs keep what finished and
+continue with ``--resume``).
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ def _parse_set(items):
     return out
 
 
-def _parse_axis(text, flag):
+def _parse_axis_spec(text, flag):
+    """``NAME=START:STOP:NUM`` -> ``(name, start, stop, num)`` (no array built yet)."""
     try:
         name, rng = text.split("=", 1)
         start, stop, num = rng.split(":")
@@ -41,7 +44,7 @@ def _parse_axis(text, flag):
         raise InvalidParameterError(f"malformed {flag} {text!r}: expected name=start:stop:num") from None
     if num < 1:
         raise InvalidParameterError(f"malformed {flag} {text!r}: num must be >= 1")
-    return name.strip(), np.linspace(start, stop, num)
+    return name.strip(), start, stop, num
 
 
 def _dumps(obj):
@@ -91,8 +94,8 @@ def cmd_list(args):
 
 def cmd_solve(args):
     from .solvers import solve
-    res = solve(args.model, _parse_set(args.set), branch=args.branch, tol=args.tol, method=args.method,
-                maxiter=args.maxiter)
+    res = solve(args.model, _parse_set(args.set), branch=args.branch, tol=args.tol, xtol=args.xtol,
+                method=args.method, maxiter=args.maxiter)
     if args.json:
         d = res.to_dict()
         print(_dumps(d))
@@ -103,9 +106,10 @@ def cmd_solve(args):
         print(f"  {'free_entropy':12s} = {res.free_entropy:.12g}")
         for k, v in res.observables.items():
             print(f"  {k:12s} = {v:.12g}")
-        print(f"  converged={res.converged} iterations={res.iterations} residual={res.residual:.3g} ({res.message})")
+        print(f"  status={res.status} iterations={res.iterations} residual={res.residual:.3g} "
+              f"error_estimate={res.error_estimate:.2g} ({res.message})")
     if not res.converged:
-        print(f"phasekit: solver did not converge: {res.message}", file=sys.stderr)
+        print(f"phasekit: {res.status}: {res.message}", file=sys.stderr)
         return 1
     return 0
 
@@ -126,21 +130,35 @@ def cmd_transition(args):
 
 
 def cmd_diagram(args):
-    from .solvers import sweep
+    from .solvers._fixed_point import as_model
+    from .solvers._io import check_output_dir
+    from .solvers._results import STATUSES
+    from .solvers._sweep import MAX_POINTS, check_observable, sweep
+    # every input checked before anything is computed or written
+    specs = [_parse_axis_spec(args.x, "--x")] + ([_parse_axis_spec(args.y, "--y")] if args.y else [])
+    if len(specs) == 2 and specs[0][0] == specs[1][0]:
+        raise InvalidParameterError(f"the same parameter {specs[0][0]!r} is on --x and --y; sweep two different ones")
+    npts = math.prod(s[3] for s in specs)
+    if npts > MAX_POINTS:
+        raise InvalidParameterError(f"the grid has {' x '.join(str(s[3]) for s in specs)} = {npts:,} points, more "
+                                    f"than the limit of {MAX_POINTS:,}; split the diagram into several runs")
+    check_output_dir(args.out, "--out folder")
+    model = as_model(args.model)
+    check_observable(model, args.observable)
+    grid = {name: np.linspace(a, b, n) for name, a, b, n in specs}
+    stem = os.path.join(args.out, model.name.replace(".", "_") + "_" + "_".join(grid))
+    res = sweep(model, grid, _parse_set(args.set), branch=args.branch, workers=args.workers,
+                scheduler=args.dask, progress=not args.no_progress, out=stem, resume=args.resume)
     from .validation.figures import plot_sweep
-    grid = dict([_parse_axis(args.x, "--x")])
-    if args.y:
-        k, v = _parse_axis(args.y, "--y")
-        grid[k] = v
-    res = sweep(args.model, grid, _parse_set(args.set), branch=args.branch, workers=args.workers,
-                scheduler=args.dask, progress=not args.no_progress)
-    os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, res.model.replace(".", "_") + "_" + "_".join(grid))
-    paths = [res.to_csv(stem + ".csv"), res.to_json(stem + ".json"),
-             plot_sweep(res, stem + ".png", observable=args.observable)]
-    n_bad = int((~res.converged).sum())
-    print(_dumps({"model": res.model, "files": paths, "points": int(res.converged.size),
-                  "not_converged": n_bad}))
+    paths = [stem + ".csv", stem + ".json", plot_sweep(res, stem + ".png", observable=args.observable)]
+    status = np.asarray(res.status).ravel()
+    counts = {s: int((status == s).sum()) for s in STATUSES if (status == s).any()}
+    print(_dumps({"model": res.model, "files": paths, "points": int(status.size), "statuses": counts}))
+    n_bad = int(status.size - counts.get("converged", 0))
+    if n_bad:
+        print(f"phasekit: only {counts.get('converged', 0)} of {status.size} grid points converged ("
+              + ", ".join(f"{k}: {v}" for k, v in counts.items()) + ")", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -251,7 +269,8 @@ def cmd_compare(args):
 
 def cmd_reproduce(args):
     from .reproduce import reproduce
-    report = reproduce(args.out, quick=args.quick, progress=not args.no_progress, only=args.only)
+    report = reproduce(args.out, quick=args.quick, progress=not args.no_progress, only=args.only,
+                       resume=args.resume)
     print(f"report: {report.path}")
     print(f"{report.n_passed} passed, {report.n_failed} failed")
     return 0 if report.n_failed == 0 else 1
@@ -272,7 +291,9 @@ def build_parser():
     s.add_argument("model")
     s.add_argument("--set", action="append", metavar="NAME=VALUE", help="control parameter (repeatable)")
     s.add_argument("--branch")
-    s.add_argument("--tol", type=float, default=None)
+    s.add_argument("--tol", type=float, default=None, help="tolerance on the stationarity residual (default 1e-10)")
+    s.add_argument("--xtol", type=float, default=None,
+                   help="accuracy target on the order parameters, from quadrature refinement (default 1e-8)")
     s.add_argument("--method", default=None, help="auto (default), fixed_point, anderson, newton, hybr")
     s.add_argument("--maxiter", type=int, default=None)
     s.add_argument("--json", action="store_true")
@@ -285,16 +306,25 @@ def build_parser():
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_transition)
 
-    s = sub.add_parser("diagram", help="sweep a 1-D/2-D phase diagram to CSV, JSON and PNG")
+    s = sub.add_parser("diagram", help="sweep a 1-D/2-D phase diagram to CSV, JSON and PNG",
+                       description="Sweep a 1-D/2-D phase diagram to CSV, JSON and PNG, with a status per "
+                       "grid point. Exit code 1 when a point is not converged, 130 when interrupted (Ctrl-C "
+                       "or SIGTERM: the finished rows are kept; rerun with --resume).")
     s.add_argument("model")
-    s.add_argument("--x", required=True, metavar="NAME=START:STOP:NUM")
-    s.add_argument("--y", metavar="NAME=START:STOP:NUM")
+    s.add_argument("--x", required=True, metavar="NAME=START:STOP:NUM",
+                   help="first grid axis (the grid may have at most 1,000,000 points in all)")
+    s.add_argument("--y", metavar="NAME=START:STOP:NUM", help="second grid axis (another parameter)")
     s.add_argument("--set", action="append", metavar="NAME=VALUE")
     s.add_argument("--branch")
     s.add_argument("--observable", default=None, help="quantity to plot (default: entropy)")
-    s.add_argument("--out", default="phasekit-results")
-    s.add_argument("--workers", type=int, default=None)
-    s.add_argument("--dask", metavar="ADDRESS", default=None, help="Dask scheduler address")
+    s.add_argument("--out", default="phasekit-results", help="output folder (each finished row is saved "
+                   "at once in <stem>.partial/ there)")
+    s.add_argument("--resume", action="store_true", help="finish an interrupted run of the same diagram: "
+                   "compute only the rows not saved yet")
+    s.add_argument("--workers", type=int, default=None,
+                   help="local processes (default: solve in this process)")
+    s.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="Dask scheduler address (checked with a 5 s timeout before computing)")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=cmd_diagram)
 
@@ -344,19 +374,33 @@ def build_parser():
     s.add_argument("--out", default="phasekit-results")
     s.add_argument("--quick", action="store_true", help="small runs (about 5 minutes on 2 cores)")
     s.add_argument("--only", action="append", help="restrict to these sections/checks (repeatable)")
+    s.add_argument("--resume", action="store_true",
+                   help="skip the checks whose result (<out>/<check>/result.json) is already there")
     s.add_argument("--no-progress", action="store_true")
     s.set_defaults(func=cmd_reproduce)
     return p
 
 
 def main(argv=None):
+    from ._errors import SaddlePointNotConverged
+    from .solvers._io import RunInterrupted, sigterm_as_interrupt
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with sigterm_as_interrupt():
+            return args.func(args)
     except InvalidParameterError as e:
         print(f"phasekit: error: {e}", file=sys.stderr)
         return 2
+    except SaddlePointNotConverged as e:  # a computation inside the command did not converge
+        print(f"phasekit: not converged: {' '.join(str(e).split())}", file=sys.stderr)  # one line
+        return 1
+    except RunInterrupted as e:  # the finished part is on disk
+        print(f"phasekit: interrupted: {e}; rerun the same command with --resume to finish", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("phasekit: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # output piped into `head` & co.: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -28,6 +28,14 @@ def derivation(model, *, latex=False) -> str:
         lines.append("fixed-point form:")
         for x, f in fp.items():
             lines.append(f"  {x} = " + fmt(f))
+    elif m.conjugates:   # pairs declared, but an unpaired condition has no closed-form update
+        from .theory._model import _solve_linear
+        paired = {n for pair in m.conjugates for n in pair}
+        stuck = [p.name for p, g in zip(m.order, m.stationarity)
+                 if p.name not in paired and _solve_linear(g, p.symbol, general=False) is None]
+        lines.append("")
+        lines.append(f"fixed-point form: none (d phi/d y = 0 is not linear in y for the unpaired "
+                     f"{', '.join(stuck)}); the solvers use Newton's method on grad phi = 0")
     obs = m.observables()
     if obs:
         lines.append("")
@@ -149,26 +157,51 @@ def _sample_points(model, n, rng):
 def _zero_set_mismatch(fu, fr, args, pts, m):
     """For each sample point and each order parameter y: where the derived condition vanishes along
     the line in y (brentq), the user's residual must vanish too (relative to its size on the line),
-    and vice versa."""
+    and vice versa.
+
+    Returns ``(rel, where)``: the relative mismatches and, for each, the point (a dict of symbol
+    values, y at the root) where it was measured; ``([inf], [pts[0]])`` when neither function
+    changes sign on any line (nothing to compare).
+    """
     import scipy.optimize as so
-    out = []
+    rel, where = [], []
     for p in pts:
         for par in m.order:
             lo = par.low if np.isfinite(par.low) else -5.0
             hi = par.high if np.isfinite(par.high) else lo + 20.0
             ys = np.linspace(lo + 1e-3 * (hi - lo), hi - 1e-3 * (hi - lo), 41)
-            def at(f, y):
+
+            def at(f, y):   # compiled functions are vectorised: y may be an array
                 vals = dict(p)
                 vals[par.symbol] = y
-                return float(f(*[vals[a] for a in args]))
+                out = np.broadcast_to(f(*[vals[a] for a in args]), np.shape(y)).astype(float)
+                return out if np.ndim(y) else float(out)
+            with np.errstate(all="ignore"):
+                on_line = {f: at(f, ys) for f in (fr, fu)}
             for f, other in ((fr, fu), (fu, fr)):
-                v = np.array([at(f, y) for y in ys])
-                scale = np.nanmax(np.abs([at(other, y) for y in ys]))
+                v = on_line[f]
+                scale = np.nanmax(np.abs(on_line[other])) if np.any(np.isfinite(on_line[other])) else np.nan
                 idx = np.flatnonzero(np.isfinite(v[:-1]) & np.isfinite(v[1:]) & (np.sign(v[:-1]) != np.sign(v[1:])))
                 for i in idx[:2]:
                     y0 = so.brentq(lambda y: at(f, y), ys[i], ys[i + 1], xtol=1e-13)
-                    out.append(abs(at(other, y0)) / max(scale, 1e-300))
-    return np.array(out) if out else np.array([np.inf])
+                    rel.append(abs(at(other, y0)) / max(scale, 1e-300))
+                    where.append({**p, par.symbol: y0})
+    if not rel:
+        return np.array([np.inf]), [dict(pts[0])]
+    return np.array(rel), where
+
+
+def _differ(vu, vr, rtol=1e-4):
+    """Whether two sides evaluated at the same points differ where both are finite (beyond a
+    quadrature-noise tolerance), which rules out a symbolic identity."""
+    fin = np.isfinite(vu) & np.isfinite(vr)
+    return bool(np.any(np.abs(vu[fin] - vr[fin]) > rtol * np.maximum(1.0, np.abs(vr[fin]))))
+
+
+def _worst(rel):
+    """Index of the largest relative difference, a non-finite one (NaN, inf) counting as largest."""
+    bad = np.flatnonzero(~np.isfinite(rel))
+    return int(bad[0]) if bad.size else int(np.argmax(rel))
 
 
 def check_derivation(model, equations, *, n_points=6, tol=1e-8, rng=0):
@@ -214,31 +247,43 @@ def check_derivation(model, equations, *, n_points=6, tol=1e-8, rng=0):
         else:
             user = lhs - rhs
             candidates = [(user, g, f"d phi/d {x} = 0") for x, g in zip(m.order_symbols, m.stationarity)]
-        best = None
+        best = best_diff = None
         for u, r, target in candidates:
             diff = expand_expectations(gaussian_ibp(sp.expand(u - r)))
-            symbolic = False
-            try:
-                diff = sp.simplify(diff)
-                symbolic = diff == 0
-            except Exception:  # noqa: BLE001 - sympy may fail to decide: fall back to numbers
-                symbolic = False
             fu, fr = compile_expr(u, args), compile_expr(r, args)
-            vu = np.array([float(fu(*[p[a] for a in args])) for p in pts])
-            vr = np.array([float(fr(*[p[a] for a in args])) for p in pts])
+            with np.errstate(all="ignore"):
+                vu = np.array([float(fu(*[p[a] for a in args])) for p in pts])
+                vr = np.array([float(fr(*[p[a] for a in args])) for p in pts])
+            symbolic = diff == 0
+            # sympy can only prove what the numbers allow: simplify (slow: seconds on a large
+            # condition) unless the two sides already differ at a sample point
+            if not symbolic and not _differ(vu, vr):
+                try:
+                    diff = sp.simplify(diff)
+                    symbolic = diff == 0
+                except Exception:  # noqa: BLE001 - sympy may fail to decide: fall back to numbers
+                    symbolic = False
             if lhs not in fp:  # unsolved condition: same zero set as d phi/dy along lines in y?
-                rel = _zero_set_mismatch(fu, fr, args, pts, m)
+                rel, where = _zero_set_mismatch(fu, fr, args, pts, m)
             else:
+                where = pts
                 rel = np.abs(vu - vr) / np.maximum(1.0, np.abs(vr))
-            mx = float(np.nanmax(rel)) if np.all(np.isfinite(rel)) else float("inf")
+            i = _worst(rel)   # the example point, one of ``where`` (rel and where are parallel)
+            mx = float(rel[i]) if np.isfinite(rel[i]) else float("inf")
             ok = symbolic or mx < tol
-            i = int(np.nanargmax(rel)) if np.all(np.isfinite(rel)) else 0
-            ex = {str(k): v for k, v in pts[i].items()} | {"user": float(vu[i]), "derived": float(vr[i])}
+            pt = where[i]
+            ex = {str(k): v for k, v in pt.items()} | {
+                "user": float(fu(*[pt[a] for a in args])), "derived": float(fr(*[pt[a] for a in args]))}
             cand = EquationCheck(text, target, "equivalent" if ok else "different",
-                                 "symbolic" if symbolic else "numeric", mx, tol, sp.sstr(diff) if not ok else "0",
-                                 {} if ok else ex)
+                                 "symbolic" if symbolic else "numeric", mx, tol, "0", {} if ok else ex)
             if best is None or (cand.equivalent and not best.equivalent) or (
                     cand.equivalent == best.equivalent and cand.max_rel_diff < best.max_rel_diff):
-                best = cand
+                best, best_diff = cand, diff
+        if not best.equivalent:   # the difference shown: simplified, for the chosen condition only
+            try:
+                best_diff = sp.simplify(best_diff)
+            except Exception:  # noqa: BLE001 - show it unsimplified
+                pass
+            best = dataclasses.replace(best, difference=sp.sstr(best_diff))
         out.append(best)
     return out

@@ -1,10 +1,10 @@
 """Model-agnostic numerics: quadrature, saddle points, continuation, transitions, sweeps."""
 from ._quadrature import DEFAULT_NODES, gauss_hermite, gaussian_expectation, gaussian_expectation_quad
-from ._results import BranchResult, SaddlePoint, SweepResult, TransitionResult
+from ._results import SOLVED_STATUSES, STATUSES, BranchResult, SaddlePoint, SweepResult, TransitionResult
 from ._fixed_point import damped_fixed_point, solve, solve_batch
 
 __all__ = ["DEFAULT_NODES", "gauss_hermite", "gaussian_expectation", "gaussian_expectation_quad",
-           "SaddlePoint", "BranchResult", "TransitionResult", "SweepResult",
+           "STATUSES", "SOLVED_STATUSES", "SaddlePoint", "BranchResult", "TransitionResult", "SweepResult",
            "damped_fixed_point", "solve", "solve_batch"]
 from ._continuation import advance_path, continue_branch
 from ._transitions import find_fold, find_transition
@@ -13,3 +13,6 @@ __all__ += ["continue_branch", "advance_path", "find_transition", "find_fold"]
 from ._sweep import sweep
 
 __all__ += ["sweep"]
+from .._errors import RunInterrupted
+
+__all__ += ["RunInterrupted"]

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._errors import InvalidParameterError
 from ._fixed_point import as_model, solve
-from ._results import BranchResult
+from ._results import SOLVED_STATUSES, BranchResult
 
 __all__ = ["continue_branch", "advance_path"]
 
@@ -101,7 +101,7 @@ def continue_branch(model, params=None, *, along="alpha", values, branch=None, x
     base.pop(along, None)
     names = list(model.order_names)
     bounded = np.array([np.isfinite(p.low) and np.isfinite(p.high) for p in model.order])
-    rows, conv, res, its = [], [], [], []
+    rows, status, res, its, errs, msgs = [], [], [], [], [], []
     hist = []  # (param value, x) of converged points
     obs_names = None
     it = vals
@@ -124,11 +124,12 @@ def continue_branch(model, params=None, *, along="alpha", values, branch=None, x
                      for (k, s), pp in zip(start.items(), model.order)}
         r = solve(model, p, x0=start, branch=branch, tol=tol, method=method)
         x = np.array([r.order_parameters[n] for n in names])
-        ok = r.converged
+        st, msg = r.status, r.message
+        ok = st in SOLVED_STATUSES
         if ok and hist and bounded.any():
             ref = np.array([start[n] for n in names]) if start else hist[-1][1]
             if np.max(np.abs((x - ref)[bounded])) > jump_tol:
-                ok = False
+                ok, st, msg = False, "not_converged", f"branch lost: the solution jumped by more than {jump_tol:g}"
         if obs_names is None:
             obs_names = list(r.observables)
         row = dict(r.order_parameters, free_entropy=r.free_entropy, **r.observables)
@@ -137,12 +138,20 @@ def continue_branch(model, params=None, *, along="alpha", values, branch=None, x
         else:
             hist.append((v, x))
         rows.append(row)
-        conv.append(ok)
+        status.append(st)
+        msgs.append(msg)
+        errs.append(r.error_estimate)
         res.append(r.residual)
         its.append(r.iterations)
     keys = names + ["free_entropy"] + [k for k in (obs_names or []) if k not in names]
     values_out = {k: np.array([row.get(k, np.nan) for row in rows], dtype=float) for k in keys}
     br = model.branch(branch).name
+    status = np.array(status, dtype=object)
+    conv = status == "converged"
+    counts = ", ".join(f"{int(np.sum(status == k))} {k}" for k in dict.fromkeys(status) if k != "converged")
+    first_bad = next((m for m, st in zip(msgs, status) if st != "converged"), "")
     return BranchResult(model=model.name, params=base, along=along, path=vals, values=values_out,
-                        converged=np.array(conv), residual=np.array(res), iterations=np.array(its),
-                        branch=br, message=f"{int(np.sum(conv))}/{vals.size} points converged")
+                        converged=conv, residual=np.array(res), iterations=np.array(its),
+                        branch=br, message=f"{int(np.sum(conv))}/{vals.size} points converged"
+                        + (f" ({counts}; first: {first_bad})" if counts else ""),
+                        status=status, error_estimate=np.array(errs, dtype=float))

@@ -6,6 +6,7 @@ import functools
 import math
 
 import numpy as np
+import scipy.special
 
 __all__ = ["gauss_hermite", "trapezoid_rule", "gaussian_rule", "gaussian_expectation",
            "gaussian_expectation_quad", "DEFAULT_NODES"]
@@ -21,6 +22,7 @@ __all__ = ["gauss_hermite", "trapezoid_rule", "gaussian_rule", "gaussian_expecta
 #: 1e-13 up to qhat = 30. Hence the 1-D default; use the ``scale`` hint of GaussE beyond that.
 DEFAULT_NODES = {1: 0.05, 2: 61, 3: 41}
 _TRAP_HALF_WIDTH = 12.5
+_LOG_MIN_WEIGHT = math.log(1e-40)
 
 
 @functools.lru_cache(maxsize=64)
@@ -33,13 +35,16 @@ def gauss_hermite(n: int, dim: int = 1):
         Tensor-product nodes.
     log_weights : ndarray, shape (n**dim,)
         Natural log of the weights, normalised so that ``exp(log_weights).sum() == 1``.
-        Logs let the change of variables multiply by :math:`e^{t^2/2}` without overflow.
+        Logs let the change of variables multiply by :math:`e^{t^2/2}` without overflow. Nodes
+        of weight below 1e-40 are dropped (they only produce overflow in the integrand).
     """
     n = int(n)
     if n < 1:
         raise ValueError(f"The 'n' parameter of gauss_hermite must be an int >= 1. Got {n} instead.")
-    t, w = np.polynomial.hermite_e.hermegauss(n)
-    logw = np.log(w) - math.log(math.sqrt(2 * math.pi))
+    # scipy's rule stays accurate for large n (asymptotic nodes; numpy's hermegauss overflows past ~400)
+    t, w = scipy.special.roots_hermitenorm(n)
+    with np.errstate(divide="ignore"):
+        logw = np.log(w) - math.log(math.sqrt(2 * math.pi))
     if dim == 1:
         nodes, lw = t[None, :], logw
     else:
@@ -47,6 +52,9 @@ def gauss_hermite(n: int, dim: int = 1):
         nodes = np.stack([g.ravel() for g in grids])
         lws = np.meshgrid(*([logw] * dim), indexing="ij")
         lw = np.sum([g.ravel() for g in lws], axis=0)
+    # nodes of weight below 1e-40 contribute nothing but overflow (0 * inf = NaN) in the integrand
+    keep = lw > _LOG_MIN_WEIGHT
+    nodes, lw = np.ascontiguousarray(nodes[:, keep]), lw[keep]
     nodes.setflags(write=False)
     lw = np.asarray(lw)
     lw.setflags(write=False)

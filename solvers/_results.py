@@ -11,7 +11,23 @@ import numpy as np
 
 from .._errors import SaddlePointNotConverged
 
-__all__ = ["SaddlePoint", "BranchResult", "TransitionResult", "SweepResult", "provenance"]
+__all__ = ["SaddlePoint", "BranchResult", "TransitionResult", "SweepResult", "provenance", "STATUSES",
+           "SOLVED_STATUSES"]
+
+#: The status vocabulary shared by every result (solve, batch, branch, transition, sweep point):
+#:
+#: * ``converged``: stationary to tolerance, inside the order-parameter domain, numerical error
+#:   estimate (quadrature refinement) below tolerance, and the model's validity conditions hold;
+#: * ``not_converged``: the iteration stopped before reaching the tolerance (``message`` says why);
+#: * ``no_solution``: the ansatz has no solution there (e.g. past the RS q -> 1 line);
+#: * ``under_resolved``: stationary, but the quadrature error estimate stayed above the tolerance
+#:   within the node budget (``error_estimate`` says by how much);
+#: * ``unstable``: a stationary point that violates a declared stability condition (AT/replicon);
+#:   its values are kept (criteria such as the AT line are evaluated on it) but it is not converged;
+#: * ``outside_domain``: the solution left the order-parameter domain.
+STATUSES = ("converged", "not_converged", "no_solution", "under_resolved", "unstable", "outside_domain")
+#: Statuses of a genuine stationary point (values are meaningful, flagged when not ``converged``).
+SOLVED_STATUSES = ("converged", "unstable")
 
 
 def provenance(**extra) -> dict:
@@ -63,6 +79,12 @@ class SaddlePoint:
     branch : str
     method : str
     message : str
+        One line: why it is not converged (with the physics reason), or how it converged.
+    status : str
+        One of :data:`STATUSES`; ``converged`` is ``status == "converged"``.
+    error_estimate : float
+        Estimated numerical error of the order parameters (max over them, relative to
+        ``max(1, |x|)``) from re-solving on a refined quadrature rule; NaN when not available.
     """
 
     model: str
@@ -76,6 +98,11 @@ class SaddlePoint:
     branch: str
     method: str
     message: str = ""
+    status: str = ""
+    error_estimate: float = float("nan")
+
+    def __post_init__(self):
+        _check_status(self)
 
     def require_converged(self) -> "SaddlePoint":
         """Return self, or raise :class:`~phasekit.SaddlePointNotConverged` with the reason."""
@@ -85,8 +112,9 @@ class SaddlePoint:
 
     def to_dict(self) -> dict:
         d = {"model": self.model, "params": self.params, "order_parameters": self.order_parameters,
-             "free_entropy": self.free_entropy, "converged": self.converged,
-             "iterations": self.iterations, "residual": self.residual, "branch": self.branch,
+             "free_entropy": self.free_entropy, "status": self.status, "converged": self.converged,
+             "iterations": self.iterations, "residual": self.residual,
+             "error_estimate": self.error_estimate, "branch": self.branch,
              "method": self.method, "message": self.message}
         d.update({k: v for k, v in self.observables.items() if k not in d})
         d["observables"] = self.observables
@@ -98,8 +126,9 @@ class BranchResult:
     """A branch followed by continuation along one control parameter.
 
     ``values`` maps every order parameter, ``free_entropy`` and every observable to an array over
-    ``path``; ``converged``, ``residual`` and ``iterations`` are arrays of the same length. Points
-    where the solver failed or jumped to another branch have ``converged=False`` and NaN values.
+    ``path``; ``converged``, ``residual``, ``iterations``, ``status`` and ``error_estimate`` are
+    arrays of the same length. Points where the solver failed or jumped to another branch have
+    ``converged=False`` and NaN values; ``unstable`` points keep their values.
     """
 
     model: str
@@ -112,6 +141,11 @@ class BranchResult:
     iterations: np.ndarray
     branch: str
     message: str = ""
+    status: np.ndarray = None
+    error_estimate: np.ndarray = None
+
+    def __post_init__(self):
+        _fill_status_arrays(self)
 
     def __getitem__(self, name):
         return self.values[name]
@@ -135,10 +169,16 @@ class TransitionResult:
     kind: str
     order_parameters: dict = dataclasses.field(default_factory=dict)
     message: str = ""
+    status: str = ""
+    error_estimate: float = float("nan")
+
+    def __post_init__(self):
+        _check_status(self)
 
     def to_dict(self):
         return _jsonable({"name": self.name, "value": self.value, "along": self.along,
-                          "params": self.params, "converged": self.converged,
+                          "params": self.params, "status": self.status, "converged": self.converged,
+                          "error_estimate": self.error_estimate,
                           "iterations": self.iterations, "residual": self.residual,
                           "model": self.model, "kind": self.kind,
                           "order_parameters": self.order_parameters, "message": self.message})
@@ -161,6 +201,11 @@ class SweepResult:
     iterations: np.ndarray
     branch: str
     provenance: dict
+    status: np.ndarray = None
+    error_estimate: np.ndarray = None
+
+    def __post_init__(self):
+        _fill_status_arrays(self)
 
     def to_dict(self):
         return _jsonable(dataclasses.asdict(self))
@@ -177,10 +222,34 @@ class SweepResult:
         with open(path, "w", newline="") as f:
             f.write("".join(f"# {k}: {json.dumps(_jsonable(v))}\n" for k, v in self.provenance.items()))
             w = csv.writer(f)
-            w.writerow(names + cols + ["converged", "residual", "iterations"])
+            w.writerow(names + cols + ["converged", "residual", "iterations", "status", "error_estimate"])
             for idx in np.ndindex(self.converged.shape):
                 w.writerow([repr(float(g[idx])) for g in grids]
                            + [repr(float(self.values[c][idx])) for c in cols]
                            + [int(self.converged[idx]), repr(float(self.residual[idx])),
-                              int(self.iterations[idx])])
+                              int(self.iterations[idx]), str(self.status[idx]),
+                              repr(float(self.error_estimate[idx]))])
         return path
+
+
+def _check_status(res):
+    """Fill an empty ``status`` from ``converged``; reject an unknown or inconsistent one."""
+    if not res.status:
+        object.__setattr__(res, "status", "converged" if res.converged else "not_converged")
+    if res.status not in STATUSES:
+        raise ValueError(f"unknown status {res.status!r}; statuses are {', '.join(STATUSES)}")
+    if bool(res.converged) != (res.status == "converged"):
+        raise ValueError(f"inconsistent result: converged={res.converged} with status {res.status!r}")
+
+
+def _fill_status_arrays(res):
+    conv = np.asarray(res.converged, dtype=bool)
+    if res.status is None:
+        object.__setattr__(res, "status", np.where(conv, "converged", "not_converged").astype(object))
+    else:
+        st = np.asarray(res.status, dtype=object)
+        if st.shape != conv.shape or np.any((st == "converged") != conv):
+            raise ValueError("inconsistent result: status and converged arrays disagree")
+        object.__setattr__(res, "status", st)
+    if res.error_estimate is None:
+        object.__setattr__(res, "error_estimate", np.full(conv.shape, np.nan))

@@ -8,7 +8,7 @@ import sympy as sp
 from .._errors import InvalidParameterError
 from ._continuation import continue_branch
 from ._fixed_point import as_model, solve
-from ._results import TransitionResult
+from ._results import SOLVED_STATUSES, TransitionResult
 
 __all__ = ["find_transition", "find_fold"]
 
@@ -69,7 +69,7 @@ def find_transition(model, name, params=None, *, tol=1e-10, n_scan=24, search=No
             return sp_res.free_entropy - solve(model, dict(fixed, **{along: sp_res.params[along]}),
                                                branch=other).free_entropy
         vals = np.array([br.values["free_entropy"][i] - solve(model, dict(fixed, **{along: g}), branch=other).free_entropy
-                         if br.converged[i] else np.nan for i, g in enumerate(grid)])
+                         if br.status[i] in SOLVED_STATUSES else np.nan for i, g in enumerate(grid)])
     else:
         raise InvalidParameterError(f"unknown transition kind {tr.kind!r}")
 
@@ -89,7 +89,7 @@ def find_transition(model, name, params=None, *, tol=1e-10, n_scan=24, search=No
         count[0] += 1
         near = min(starts, key=lambda g: abs(g - a))
         r = solve(model, dict(fixed, **{along: a}), x0=last.get("x", starts[near]), branch=tr.branch, tol=tol)
-        if not r.converged:
+        if r.status not in SOLVED_STATUSES:
             raise _Fail(r.message)
         last["x"], last["r"] = r.order_parameters, r
         return crit_from(r)
@@ -102,9 +102,13 @@ def find_transition(model, name, params=None, *, tol=1e-10, n_scan=24, search=No
                                 tr.kind, {}, f"saddle point failed during the bracket search: {e}")
     r = solve(model, dict(fixed, **{along: root}), x0=last.get("x"), branch=tr.branch, tol=tol)
     crit = float(crit_from(r))
-    return TransitionResult(name, float(root), along, fixed, bool(info.converged and r.converged), count[0],
-                            abs(crit), model.name, tr.kind, dict(r.order_parameters),
-                            f"brentq: {info.flag}; criterion at root {crit:.2e}")
+    ok = bool(info.converged and r.status in SOLVED_STATUSES)
+    msg = f"brentq: {info.flag}; criterion at root {crit:.2e}"
+    if r.status != "converged":
+        msg += f"; the saddle point there is {r.status}: {r.message}"
+    return TransitionResult(name, float(root), along, fixed, ok, count[0],
+                            abs(crit), model.name, tr.kind, dict(r.order_parameters), msg,
+                            status="converged" if ok else "not_converged", error_estimate=r.error_estimate)
 
 
 class _Fail(RuntimeError):
@@ -134,7 +138,7 @@ def find_fold(model, params, *, along="alpha", branch=None, search=(None, None),
     grid = np.linspace(lo, hi, n_scan)
     names = model.order_names
     br = continue_branch(model, params, along=along, values=grid, branch=branch)
-    good = np.flatnonzero(br.converged)
+    good = np.flatnonzero(np.isin(br.status, SOLVED_STATUSES))
     if good.size == 0 or good[-1] == grid.size - 1:
         msg = "branch did not converge anywhere" if good.size == 0 else f"branch still exists at {along}={hi}"
         return TransitionResult(name, float("nan"), along, dict(params), False, 0, float("nan"), model.name,
@@ -148,7 +152,7 @@ def find_fold(model, params, *, along="alpha", branch=None, search=(None, None),
         r = solve(model, dict(params, **{along: mid}), x0=dict(zip(names, x_ok)), branch=branch)
         count += 1
         x = np.array([r.order_parameters[n] for n in names])
-        if r.converged and np.max(np.abs(x - x_ok)) < 0.25:
+        if r.status in SOLVED_STATUSES and np.max(np.abs(x - x_ok)) < 0.25:
             a_ok, x_ok = mid, x
         else:
             a_bad = mid

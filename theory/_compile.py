@@ -12,7 +12,7 @@ import sympy as sp
 from ..solvers._quadrature import DEFAULT_NODES, scaled_rule
 from ._symbolic import GaussE
 
-__all__ = ["compile_expr", "evaluate_mpmath", "NUMPY_FUNCTIONS", "MPMATH_FUNCTIONS"]
+__all__ = ["compile_expr", "refine_rules", "evaluate_mpmath", "NUMPY_FUNCTIONS", "MPMATH_FUNCTIONS"]
 
 
 
@@ -68,36 +68,76 @@ def _split(expr):
     return outer, nodes, dummies
 
 
-@functools.lru_cache(maxsize=512)
-def _compile_numpy(expr, args, nodes_per_dim):
+@functools.lru_cache(maxsize=1024)
+def _build_numpy(expr, args):
+    """Lambdify ``expr`` once; the quadrature rule is an argument of the returned evaluator, so
+    refined rules (accuracy control) cost no new lambdify."""
     outer, enodes, dummies = _split(expr)
     outer_f = sp.lambdify(list(args) + dummies, outer, modules=[NUMPY_FUNCTIONS, "numpy", "scipy"],
                           cse=True)
     inner = []
     for node in enodes:
         vs = node.variables
-        f = _compile_numpy(node.integrand, tuple(args) + tuple(vs), nodes_per_dim)
+        f = _build_numpy(node.integrand, tuple(args) + tuple(vs))
         scale = None if node.scale == 1 else sp.lambdify(list(args), node.scale,
                                                            modules=[NUMPY_FUNCTIONS, "numpy", "scipy"])
-        n = dict(nodes_per_dim).get(len(vs), DEFAULT_NODES.get(len(vs), 21))
-        fixed_rule = scaled_rule(n, len(vs), None) if scale is None else None
-        inner.append((f, scale, len(vs), n, fixed_rule))
+        inner.append((f, scale, len(vs)))
 
-    def evaluate(*vals):
-        vals = [np.asarray(v, dtype=float) for v in vals]
+    def evaluate(rules, *vals):
+        # raw evaluator: no conversion, no error-state handling (done once by the caller)
+        if not inner:
+            return outer_f(*vals)
         ex = [v[..., None] for v in vals]
         evs = []
-        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            for f, scale_f, dim, n, rule in inner:
-                if rule is None:
-                    s = np.broadcast_to(np.asarray(scale_f(*vals), dtype=float),
-                                        np.broadcast_shapes(*(v.shape for v in vals)) if vals else ())
-                    rule = scaled_rule(n, dim, s)
-                z, w = rule
-                evs.append(np.sum(w * f(*ex, *z), axis=-1))
-            return outer_f(*vals, *evs)
+        for f, scale_f, dim in inner:
+            n = rule_for(rules, dim)
+            if scale_f is None:
+                z, w = _plain_rule(n, dim)
+            else:
+                s = np.broadcast_to(np.asarray(scale_f(*vals), dtype=float),
+                                    np.broadcast_shapes(*(v.shape for v in vals)) if vals else ())
+                z, w = scaled_rule(n, dim, s)
+            evs.append(np.sum(w * f(rules, *ex, *z), axis=-1))
+        return outer_f(*vals, *evs)
 
     return evaluate
+
+
+class _Compiled:
+    """A compiled expression on one rule: converts the arguments once and silences floating-point
+    warnings once per call (the nested evaluators are raw)."""
+
+    __slots__ = ("_ev", "_rules")
+
+    def __init__(self, ev, rules):
+        self._ev, self._rules = ev, rules
+
+    def __call__(self, *vals):
+        vals = [np.asarray(v, dtype=float) for v in vals]
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            return self._ev(self._rules, *vals)
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_rule(n, dim):
+    z, w = scaled_rule(n, dim, None)
+    w.setflags(write=False)
+    return z, w
+
+
+def rule_for(rules, dim):
+    """The rule for an expectation over ``dim`` variables: from ``rules`` (a sorted tuple of
+    ``(dim, spec)`` pairs), else :data:`~phasekit.solvers.DEFAULT_NODES`."""
+    for d, spec in rules:
+        if d == dim:
+            return spec
+    return DEFAULT_NODES.get(dim, 21)
+
+
+def _rules_key(nodes):
+    if isinstance(nodes, (int, float)):
+        nodes = {1: nodes}
+    return tuple(sorted((nodes or {}).items()))
 
 
 def compile_expr(expr, args, *, nodes=None):
@@ -118,12 +158,39 @@ def compile_expr(expr, args, *, nodes=None):
     -------
     callable
         ``f(*values)``; values broadcast against each other (vectorised over parameter grids), the
-        quadrature nodes live on a trailing axis that is summed out. Compiled functions are cached.
+        quadrature nodes live on a trailing axis that is summed out. The lambdified form is
+        cached per expression; functions for other rules (:func:`refine_rules`) reuse it.
     """
-    if isinstance(nodes, (int, float)):
-        nodes = {1: nodes}
-    key = tuple(sorted((nodes or {}).items()))
-    return _compile_numpy(sp.sympify(expr), tuple(args), key)
+    return _Compiled(_build_numpy(sp.sympify(expr), tuple(args)), _rules_key(nodes))
+
+
+def refine_rules(nodes, level, *, dims=None, max_nodes=2 ** 19):
+    """The quadrature rules refined ``level`` times: trapezoidal steps halved, Gauss–Hermite node
+    counts per dimension doubled (times 1.5 in three or more dimensions), for every dimension of
+    :data:`DEFAULT_NODES` and ``nodes``.
+
+    Returns ``None`` when a refined rule would exceed ``max_nodes`` points for any dimension in
+    ``dims`` (the dimensions of the expectations a model uses; default: all), the node budget of
+    the accuracy control.
+    """
+    base = dict(DEFAULT_NODES)
+    base.update(dict(_rules_key(nodes)))
+    for d in dims or ():
+        base.setdefault(d, DEFAULT_NODES.get(d, 21))
+    out = {}
+    for dim, spec in base.items():
+        if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+            n = int(math.ceil(int(spec) * (2.0 if dim <= 2 else 1.5) ** level))
+            size = n ** dim
+        else:
+            n = float(spec) / 2 ** level
+            size = (2 * round(12.5 / n) + 1) ** dim
+        if size > max_nodes and level > 0:
+            if dims is None or dim in dims:
+                return None
+            continue
+        out[dim] = n
+    return out
 
 
 def _mp_expectation(func, dim, scale):

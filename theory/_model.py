@@ -16,10 +16,10 @@ import numpy as np
 import sympy as sp
 
 from .._errors import InvalidParameterError
-from ._compile import compile_expr
+from ._compile import compile_expr, refine_rules
 from ._symbolic import expand_expectations, gaussian_ibp
 
-__all__ = ["Param", "Branch", "Transition", "EquilibriumModel", "define_model"]
+__all__ = ["Param", "Branch", "Transition", "Validity", "EquilibriumModel", "define_model"]
 
 
 def _get_model_kw(name, kwargs):
@@ -132,6 +132,44 @@ class Transition:
     doc: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class Validity:
+    r"""Where the model's ansatz exists or is stable: the condition ``lhs < rhs``.
+
+    ``lhs`` and ``rhs`` are sympy expressions of the control parameters, the order parameters and
+    ``phi`` (the symbol :attr:`EquilibriumModel.phi_symbol`), e.g. the RS existence line
+    ``alpha < 2 alpha_c(kappa)/pi`` or the replicon (AT) condition ``at_function < 1``. A point
+    where it fails gets ``status`` (``"no_solution"`` or ``"unstable"``) and the one-line
+    ``reason``, formatted with the parameter values and ``lhs``/``rhs`` (e.g. ``"no RS solution:
+    alpha = {alpha:.6g} > 2 alpha_c(kappa)/pi = {rhs:.6g} (q -> 1)"``). A condition of the control
+    parameters alone is checked before any computation.
+    """
+
+    name: str
+    lhs: Any
+    rhs: Any
+    status: str = "no_solution"
+    reason: str = "{name}: {lhs:.6g} >= {rhs:.6g}"
+
+    def __post_init__(self):
+        if self.status not in ("no_solution", "unstable"):
+            raise InvalidParameterError(
+                f"The 'status' parameter of Validity must be 'no_solution' or 'unstable'. Got {self.status!r} instead.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Numerics:
+    """Compiled numeric functions of a model on one quadrature rule (see
+    :meth:`EquilibriumModel.numerics`)."""
+
+    level: int
+    phi: Any
+    gradient: Any
+    hessian: Any
+    fixed_point: Any
+    observables: dict
+
+
 class EquilibriumModel:
     """Base class of replica-style equilibrium theories.
 
@@ -154,6 +192,11 @@ class EquilibriumModel:
     transitions: tuple = ()
     nodes: dict | None = None
     entropy_observable: str = "entropy"
+    #: Conditions of existence / stability of the ansatz (:class:`Validity`).
+    validity: tuple = ()
+    #: Control parameter along which a hard point is reached by continuation from its lower end
+    #: (robust starts); ``None`` picks ``alpha`` when the model has it.
+    homotopy: str | None = None
 
     # ------------------------------------------------------------------ declarations
     def free_entropy(self) -> sp.Expr:  # pragma: no cover - abstract
@@ -207,16 +250,43 @@ class EquilibriumModel:
 
     @functools.cached_property
     def fixed_point(self) -> dict | None:
-        """The fixed-point form ``{x: F_x(...)}`` solved from the stationarity conditions of the
-        conjugate pairs, or ``None`` when the model has no conjugate pairs."""
-        if not self.conjugates:
+        """The fixed-point form ``{x: F_x(...)}`` (one entry per order parameter), or ``None``.
+
+        Each pair ``(x, xhat)`` of :attr:`conjugates` gives ``x`` from ``d phi/d xhat = 0`` and
+        ``xhat`` from ``d phi/d x = 0``. An order parameter ``y`` in no pair is updated from its own
+        condition ``d phi/d y = 0``, solved for ``y`` when that condition is linear in ``y`` (e.g.
+        an auxiliary field entering ``phi`` as ``-y**2/2 + y*f``). When it is not (e.g.
+        ``m = E tanh(beta*(m + ...))``, where ``m`` also appears inside the expectation) there is no
+        closed-form update, and the form is ``None``: the solvers then use Newton on
+        ``grad phi = 0`` for the whole model, as for a model without conjugates. (No update
+        ``y + c d phi/d y`` is guessed: the sign of ``c`` that makes it contract depends on
+        whether ``phi`` is a maximum or a minimum in ``y`` at the saddle point.)
+
+        ``None`` also when the model declares no conjugate pairs. The declaration is validated
+        first: a name that is not an order parameter, a name in two pairs or a pair ``(x, x)``
+        raises :class:`~phasekit._errors.InvalidParameterError`, as does a pair whose condition
+        cannot be solved for its variable.
+        """
+        pairs = _validate_conjugates(self.conjugates, self.order_names, self.name, type(self).__name__)
+        if not pairs:
             return None
         grads = dict(zip(self.order_names, self.stationarity))
         out = {}
-        for x, xh in self.conjugates:
+        for x, xh in pairs:
             sx, sxh = self.sym(x), self.sym(xh)
-            for target, eq in ((sx, grads[xh]), (sxh, grads[x])):
-                out[target] = _solve_linear(eq, target, self.name)
+            for target, name, cond in ((sx, x, xh), (sxh, xh, x)):
+                try:
+                    out[target] = _solve_linear(grads[cond], target)
+                except RuntimeError as e:
+                    raise InvalidParameterError(
+                        f"The 'conjugates' parameter of {self.name} pairs {(x, xh)!r}, but d phi/d {cond} = 0 "
+                        f"gives no update of {name!r}: {e}, or pair differently.") from None
+        for p in self.order:
+            if p.symbol not in out:   # unpaired: its own condition, when linear in it
+                sol = _solve_linear(grads[p.name], p.symbol, general=False)
+                if sol is None:
+                    return None
+                out[p.symbol] = sol
         return out
 
     # ------------------------------------------------------------------ numeric functions
@@ -250,10 +320,77 @@ class EquilibriumModel:
 
     @functools.cached_property
     def observables_numeric(self):
+        return self._observables_on(self.nodes)
+
+    def _observables_on(self, nodes):
         obs = dict(self.observables())
         obs.setdefault(self.entropy_observable, self.phi_symbol)
         args = self._args() + (self.phi_symbol,)
-        return {k: compile_expr(sp.sympify(v), args, nodes=self.nodes) for k, v in obs.items()}
+        return {k: compile_expr(sp.sympify(v), args, nodes=nodes) for k, v in obs.items()}
+
+    # ------------------------------------------------------------------ accuracy control
+    @functools.cached_property
+    def quadrature_dims(self) -> frozenset:
+        """Numbers of variables of the Gaussian expectations in the free entropy."""
+        from ._symbolic import GaussE
+        return frozenset(len(e.variables) for e in sp.sympify(self.phi).atoms(GaussE))
+
+    def _compiled_from_sympy(self) -> bool:
+        cls = type(self)
+        return all(getattr(cls, k) is getattr(EquilibriumModel, k) for k in
+                   ("phi_numeric", "gradient_numeric", "hessian_numeric"))
+
+    def numerics(self, level: int = 0) -> Numerics | None:
+        """The model's numeric functions on its quadrature rule refined ``level`` times
+        (:func:`~phasekit.theory.refine_rules`: trapezoidal steps halved, Gauss–Hermite nodes
+        doubled). ``level=0`` is the model's own rule. ``None`` when the refined rule exceeds the
+        node budget, or for ``level > 0`` when the model's numerics are a hand kernel rather
+        than compiled from its sympy free entropy (no refinement is available then)."""
+        cache = self.__dict__.setdefault("_numerics_cache", {})
+        if level in cache:
+            return cache[level]
+        if level == 0:
+            out = Numerics(0, self.phi_numeric, self.gradient_numeric, self.hessian_numeric,
+                           self.fixed_point_numeric, self.observables_numeric)
+        elif not self._compiled_from_sympy() or type(self).fixed_point_numeric is not EquilibriumModel.fixed_point_numeric:
+            out = None
+        else:
+            rules = refine_rules(self.nodes, level, dims=self.quadrature_dims)
+            out = None if rules is None else self._numerics_on(level, rules)
+        cache[level] = out
+        return out
+
+    def _numerics_on(self, level, nodes):
+        a = self._args()
+        n = len(self.order)
+        g = [compile_expr(e, a, nodes=nodes) for e in self.stationarity]
+        h = [[compile_expr(self.hessian[i, j], a, nodes=nodes) for j in range(n)] for i in range(n)]
+        fp = self.fixed_point
+        f = None if fp is None else [compile_expr(fp[x], a, nodes=nodes) for x in self.order_symbols]
+
+        def stack(fs):
+            return lambda *v: np.stack(np.broadcast_arrays(*[fi(*v) for fi in fs]), axis=-1)
+        return Numerics(level, compile_expr(self.phi, a, nodes=nodes), stack(g),
+                        lambda *v: np.stack([stack(row)(*v) for row in h], axis=-2),
+                        None if f is None else stack(f), self._observables_on(nodes))
+
+    @functools.cached_property
+    def validity_numeric(self):
+        """``[(Validity, lhs(*c, *x, phi), rhs(*c, *x, phi), control_only)]`` compiled."""
+        args = self._args() + (self.phi_symbol,)
+        ctrl = set(self.control_symbols)
+        out = []
+        for v in self.validity:
+            lhs, rhs = sp.sympify(v.lhs), sp.sympify(v.rhs)
+            only = (lhs.free_symbols | rhs.free_symbols) <= ctrl
+            out.append((v, compile_expr(lhs, args, nodes=self.nodes), compile_expr(rhs, args, nodes=self.nodes), only))
+        return out
+
+    def homotopy_parameter(self) -> str | None:
+        """The control parameter of robust starts (:attr:`homotopy`, else ``alpha`` if present)."""
+        if self.homotopy is not None:
+            return self.homotopy
+        return "alpha" if "alpha" in self.control_names else None
 
     # ------------------------------------------------------------------ validation
     def validate_params(self, params: Mapping[str, Any] | None, where: str = "solve") -> dict:
@@ -319,7 +456,7 @@ class EquilibriumModel:
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if not k.endswith("_numeric") and k not in
-                ("phi", "stationarity", "hessian", "fixed_point")}
+                ("phi", "stationarity", "hessian", "fixed_point", "_numerics_cache", "quadrature_dims")}
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r}>"
@@ -337,20 +474,68 @@ def _tidy(expr):
     return sp.Add(*[sp.simplify(c) * (k if k != 1 else 1) for k, c in parts.items()])
 
 
-def _solve_linear(eq, x, where):
-    """Solve ``eq = 0`` for ``x``: directly when ``eq`` is linear in ``x`` (the usual case for a
-    conjugate pair; sympy.solve can take minutes on large expressions), else by ``sympy.solve``."""
+def _validate_conjugates(conjugates, order_names, model, where):
+    """The conjugate pairs as a tuple of name pairs, or InvalidParameterError (one line, naming the
+    offending parameter) for anything that is not pairs of distinct order-parameter names, each
+    name in at most one pair."""
+    if conjugates is None:
+        return ()
+    listing = f"{model} ({', '.join(order_names)})"
+    head = f"The 'conjugates' parameter of {where}"
+    try:
+        pairs = tuple(tuple(c) if not isinstance(c, str) else (c,) for c in conjugates)
+    except TypeError:
+        pairs = None
+    if pairs is None or any(len(c) != 2 or not all(isinstance(n, str) for n in c) for c in pairs):
+        raise InvalidParameterError(
+            f"{head} must be a sequence of (x, xhat) pairs of order-parameter names of {listing}, "
+            f"e.g. [({order_names[0]!r}, {order_names[-1]!r})]. Got {conjugates!r} instead."
+            if order_names else f"{head} must be empty: {model} has no order parameters. "
+                                f"Got {conjugates!r} instead.")
+    seen = set()
+    for x, xh in pairs:
+        for n in (x, xh):
+            if n not in order_names:
+                raise InvalidParameterError(
+                    f"{head} names {n!r}, which is not an order parameter of {listing}.")
+        if x == xh:
+            raise InvalidParameterError(
+                f"{head} pairs {x!r} with itself; a pair (x, xhat) names two different order "
+                f"parameters of {listing}.")
+        for n in (x, xh):
+            if n in seen:
+                raise InvalidParameterError(
+                    f"{head} names {n!r} in two pairs; each order parameter of {listing} "
+                    f"belongs to at most one pair.")
+            seen.add(n)
+    return pairs
+
+
+def _solve_linear(eq, x, where=None, *, general=True):
+    """Solve ``eq = 0`` for ``x``.
+
+    Directly when ``eq`` is linear in ``x``, i.e. ``eq = a*x + b`` with ``a != 0`` and neither
+    ``a`` nor ``b`` depending on ``x`` (the usual case for a conjugate pair; sympy.solve can take
+    minutes on large expressions). Otherwise, with ``general=True``, by ``sympy.solve``, raising
+    RuntimeError unless it finds exactly one solution; with ``general=False``, ``None``.
+    """
     a = sp.diff(eq, x)
     if x not in a.free_symbols and a != 0:
         rest = sp.expand(eq - a * x, deep=False, mul=True, power_exp=False, power_base=False, log=False,
                          multinomial=False)
         if x not in rest.free_symbols:
             return _tidy(-rest / a)
-    sol = sp.solve(eq, x, dict=True)
+    if not general:
+        return None
+    try:
+        sol = [s[x] for s in sp.solve(eq, x, dict=True) if x in s and x not in s[x].free_symbols]
+        why = f"{len(sol)} solutions"
+    except NotImplementedError:
+        sol, why = [], "sympy cannot solve it"
     if len(sol) != 1:
-        raise RuntimeError(f"{where}: cannot solve the stationarity condition for {x} in closed form "
-                           f"({len(sol)} solutions); declare a fixed_point property instead")
-    return sol[0][x]
+        raise RuntimeError(f"{where + ': ' if where else ''}cannot solve the stationarity condition for "
+                           f"{x} in closed form ({why}); declare a fixed_point property instead")
+    return sol[0]
 
 
 def _as_param(name, spec):
@@ -379,7 +564,11 @@ def define_model(name, free_entropy, *, control, order, conjugates=(), observabl
         ``{name: (low, high[, default])}`` (closed interval), ``{name: dict(low=.., high=..,
         closed=.., default=..)}`` or ``{name: Param(...)}``, in order.
     conjugates : sequence of (x, xhat), optional
-        Pairs giving the fixed-point form (x from d phi/d xhat = 0, xhat from d phi/d x = 0).
+        Pairs of order-parameter names giving the fixed-point form (x from d phi/d xhat = 0,
+        xhat from d phi/d x = 0). Order parameters in no pair are updated from their own
+        condition d phi/d y = 0 when it is linear in y; otherwise the model has no fixed-point
+        form and is solved by Newton's method (see :attr:`EquilibriumModel.fixed_point`).
+        Validated here: each name must be an order parameter, in at most one pair.
     observables : dict, optional
         ``{name: sympy expression}``; the symbol ``phi`` stands for the free entropy.
     branches, transitions : sequence of :class:`Branch` / :class:`Transition`, optional
@@ -391,6 +580,12 @@ def define_model(name, free_entropy, *, control, order, conjugates=(), observabl
     EquilibriumModel
         Everything else — ``derive``, ``solve``, ``continue_branch``, ``find_transition``,
         ``sweep`` and the CLI — works on it unchanged.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``conjugates`` names something that is not an order parameter, names one twice, or
+        pairs one with itself.
 
     Examples
     --------
@@ -405,12 +600,13 @@ def define_model(name, free_entropy, *, control, order, conjugates=(), observabl
     """
     ctrl = tuple(_as_param(k, v) for k, v in dict(control).items())
     ordr = tuple(_as_param(k, v) for k, v in dict(order).items())
+    conjugates = _validate_conjugates(conjugates, tuple(p.name for p in ordr), name, "define_model")
     obs = dict(observables or {})
     syms = {p.name: p.symbol for p in ctrl + ordr}
     expr = free_entropy(**syms) if callable(free_entropy) else sp.sympify(free_entropy)
     ns = {
         "name": name, "description": description or name, "control": ctrl, "order": ordr,
-        "conjugates": tuple(tuple(c) for c in conjugates), "branches": tuple(branches),
+        "conjugates": conjugates, "branches": tuple(branches),
         "transitions": tuple(transitions),
         "free_entropy": lambda self: expr,
         "observables": lambda self: {k: sp.sympify(v).subs(sp.Symbol("phi", real=True), self.phi_symbol)

@@ -931,11 +931,10 @@ class _SelfConsistentModel(EquilibriumModel):
     def stationarity(self):
         return tuple(self._p(r) for r in self.residuals())
 
-    @functools.cached_property
-    def observables_numeric(self):
+    def _observables_on(self, nodes):
         from ._compile import compile_expr
         args = self._args() + (self.phi_symbol,)
-        return {k: compile_expr(self._p(v), args, nodes=self.nodes) for k, v in self.observables().items()}
+        return {k: compile_expr(self._p(v), args, nodes=nodes) for k, v in self.observables().items()}
 
 
 def _cubic_exprs():

@@ -75,7 +75,7 @@ import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError
+from .._errors import InvalidParameterError, SaddlePointNotConverged
 from .._registry import register_model
 from ._compile import NUMPY_FUNCTIONS
 from ._model import Branch, EquilibriumModel, Param, Transition
@@ -413,7 +413,7 @@ def reference_state(alpha_value, kappa_tilde_value=0.0, teacher=False):
     else:
         r = solve("perceptron.binary_storage", {"alpha": a, "kappa": float(kappa_tilde_value)})
     if not r.converged:
-        raise InvalidParameterError(
+        raise SaddlePointNotConverged(
             f"The reference state at alpha={a}, kappa_tilde={kappa_tilde_value} did not converge "
             f"({r.message}); the reference must lie inside its SAT phase.")
     return r.order_parameters["q"], r.order_parameters["qhat"], r.free_entropy

@@ -98,7 +98,7 @@ import numpy as np
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError
+from .._errors import InvalidParameterError, SaddlePointNotConverged
 from .._registry import register_model
 from ._model import Branch, Param
 from ._symbolic import E, G, H, log2cosh, logH, mills
@@ -418,7 +418,7 @@ def teacher_reference_state(alpha_value, kappa_tilde_value=0.0):
         return 0.0, 0.0, 0.0, 0.0, math.log(2.0)
     r = solve("perceptron.ising_teacher_margin", {"alpha": a, "kappa": k})
     if not r.converged:
-        raise InvalidParameterError(
+        raise SaddlePointNotConverged(
             f"The reference state of perceptron.ising_teacher_margin at alpha={a}, kappa_tilde={k} did not "
             f"converge ({r.message}); choose (alpha, kappa_tilde) on its poorly generalising RS branch.")
     o = r.order_parameters
@@ -436,8 +436,8 @@ def teacher_kappa_max(alpha_value):
                                     f"(0, inf). Got {alpha_value!r} instead.")
     tr = find_transition("perceptron.ising_teacher_margin", "kappa_max", {"alpha": a})
     if not tr.converged:
-        raise InvalidParameterError(f"kappa_max of perceptron.ising_teacher_margin at alpha={a} was not found "
-                                    f"({tr.message}).")
+        raise SaddlePointNotConverged(f"kappa_max of perceptron.ising_teacher_margin at alpha={a} was not found "
+                                      f"({tr.message}).")
     return float(tr.value)
 
 

@@ -33,7 +33,7 @@ import sympy as sp
 
 from .._errors import InvalidParameterError
 from .._registry import register_model
-from ._model import Branch, EquilibriumModel, Param, Transition
+from ._model import Branch, EquilibriumModel, Param, Transition, Validity
 from ._symbolic import E, G, H, log2cosh, logH, mills
 
 __all__ = [
@@ -190,6 +190,12 @@ class SphericalStorage(EquilibriumModel):
         return {"entropy": self.phi_symbol}
 
     @property
+    def validity(self):
+        return (Validity("rs_exists", alpha, spherical_capacity_expr(), "no_solution",
+                         "no solution: alpha = {alpha:.6g} >= alpha_c(kappa) = {rhs:.6g} "
+                         "(Gardner capacity, q -> 1)"),)
+
+    @property
     def transitions(self):
         return (Transition("capacity", "closed_form", along="alpha", expr=spherical_capacity_expr(),
                            doc="q -> 1: alpha_c(kappa), derived from the q -> 1 limit in sympy"),)
@@ -220,12 +226,23 @@ class BinaryStorage(EquilibriumModel):
     def free_entropy(self):
         return -qhat * (1 - q) / 2 + E(log2cosh(sp.sqrt(qhat) * z), z) + alpha * E(logH(_u()), z)
 
-    def observables(self):
+    def _at_function(self):
         uu = sp.Symbol("u", real=True)
         d2 = sp.diff(logH(uu), uu, 2)          # = r(u)(u - r(u)), the AT kernel
-        at = (alpha / (1 - q) ** 2 * E(d2.subs(uu, _u()) ** 2, z)
-              * E(1 / sp.cosh(sp.sqrt(qhat) * z) ** 4, z))
-        return {"entropy": self.phi_symbol, "at_function": at}
+        return (alpha / (1 - q) ** 2 * E(d2.subs(uu, _u()) ** 2, z)
+                * E(1 / sp.cosh(sp.sqrt(qhat) * z) ** 4, z))
+
+    def observables(self):
+        return {"entropy": self.phi_symbol, "at_function": self._at_function()}
+
+    @property
+    def validity(self):
+        return (
+            Validity("rs_exists", alpha, binary_q_to_one_expr(), "no_solution",
+                     "no RS solution: alpha = {alpha:.6g} >= 2 alpha_c(kappa)/pi = {rhs:.6g} (q -> 1)"),
+            Validity("replicon", self._at_function(), 1, "unstable",
+                     "RS unstable (de Almeida-Thouless): replicon function {lhs:.4g} > 1"),
+        )
 
     @property
     def transitions(self):

@@ -103,7 +103,7 @@ import numpy as np
 import scipy.optimize as so
 import sympy as sp
 
-from .._errors import InvalidParameterError
+from .._errors import InvalidParameterError, SaddlePointNotConverged
 from .._registry import register_model
 from ._model import Branch, EquilibriumModel, Param, Transition
 from ._symbolic import E, H, log2cosh, logH
@@ -448,7 +448,7 @@ def rf_thresholds(p_over_d, gammas=None, *, mu1=None, model=None, tol=1e-10, xto
                 count[0] += 1
                 r = at(gv, cache["x0"])
                 if not r.converged:
-                    raise RuntimeError(r.message)
+                    raise SaddlePointNotConverged(r.message)
                 cache["x0"], cache["last"] = r.order_parameters, r
                 return r.free_entropy
             try:

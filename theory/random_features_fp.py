@@ -112,7 +112,7 @@ import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError
+from .._errors import InvalidParameterError, SaddlePointNotConverged
 from ._model import Param
 from ._symbolic import E, H, logH, mills
 from .local_entropy import _FPKernel, _tanh_sinh, truncated_nodes, _derivative_table
@@ -205,7 +205,8 @@ def rf_kappa_max(alpha_value, gamma_value, mu1_value=math.sqrt(2 / math.pi)):
     def s(k):
         r = rf_reference_state(a, g, mu, k)
         if not r["converged"]:
-            raise RuntimeError("reference state not converged")
+            raise SaddlePointNotConverged(f"the reference state at alpha={a}, gamma={g}, kappa_tilde={k} "
+                                          f"did not converge")
         return r["entropy"]
     if s(0.0) <= 0:
         return math.nan
@@ -423,8 +424,8 @@ class _Setup:
         self.a, self.g, self.mu, self.kt, self.kappa = a, g, mu, ktv, kappa_v
         ref = rf_reference_state(a, g, mu, ktv)
         if not ref["converged"]:
-            raise InvalidParameterError(f"The reference state at alpha={a}, gamma={g}, kappa_tilde={ktv} did not "
-                                        f"converge; the reference must lie inside its SAT phase.")
+            raise SaddlePointNotConverged(f"The reference state at alpha={a}, gamma={g}, kappa_tilde={ktv} did not "
+                                          f"converge; the reference must lie inside its SAT phase.")
         self.ref = ref
         self.qt, self.qth = ref["q"], ref["qhat"]
         Mt, Q0t, Q1t = _overlaps(ref["m"], ref["pd"], ref["p"], ref["q"], mu)
@@ -704,7 +705,7 @@ def rf_le_criterion(alpha_value, gamma_value, *, mu1=None, d_grid=None):
     grid = _LE_GRID if d_grid is None else np.asarray(d_grid, float)
     try:
         kmax = rf_kappa_max(a, g, mu)
-    except RuntimeError:            # no converged reference: beyond the interpolation threshold
+    except RuntimeError:            # SaddlePointNotConverged: no reference, beyond the interpolation threshold
         kmax = math.nan
     if not math.isfinite(kmax):
         return math.nan, None
@@ -768,7 +769,7 @@ def rf_alpha_le(gamma_value, *, mu1=None, bracket=None, xtol=2e-3, d_grid=None) 
         return pack(math.nan, False, f"no sign change on ({lo:.4g}, {hi:.4g}): criterion {flo:.4g}, {fhi:.4g}")
     try:
         root = so.brentq(f, lo, hi, xtol=xtol)
-    except ValueError as exc:      # NaN criterion inside the bracket
+    except (ValueError, SaddlePointNotConverged) as exc:      # NaN criterion inside the bracket, no reference
         return pack(math.nan, False, f"brentq failed: {exc}")
     return pack(root, True, f"brentq on the monotone criterion, xtol={xtol}")
 
@@ -844,7 +845,7 @@ def rf_le_thresholds(p_over_d, gammas, *, mu1=None, xtol=2e-3) -> RFLEThresholds
             try:
                 gamma_le = so.brentq(f, g[a_], g[b_], xtol=xtol)
                 ok, msg = True, "brentq on the monotone criterion along alpha = rho/gamma"
-            except ValueError as exc:
+            except (ValueError, SaddlePointNotConverged) as exc:
                 msg = f"brentq failed: {exc}"
             break
     return RFLEThresholds(rho, mu, g, rho / g, ac, crit, conv, float(thr.gamma_c), float(gamma_le),

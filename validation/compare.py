@@ -10,7 +10,7 @@ import os
 import numpy as np
 from scipy import stats
 
-from .._errors import InvalidParameterError
+from .._errors import InvalidParameterError, SaddlePointNotConverged
 from ._common import figure, save_figure, write_table
 
 __all__ = ["Comparison", "read_measurements", "compare_data"]
@@ -126,7 +126,7 @@ def compare_data(path, model, *, x, y, err=None, params=None, branch=None, out_d
     theory = res["values"][y]
     if not res["converged"].all():
         i = int(np.flatnonzero(~res["converged"])[0])
-        raise InvalidParameterError(f"the theory did not converge at {x}={data[x][i]!r} (row {i + 1})")
+        raise SaddlePointNotConverged(f"the theory did not converge at {x}={float(data[x][i])!r} (row {i + 1})")
     if e is None:
         e = np.full_like(theory, np.std(data[y] - theory, ddof=1) if theory.size > 1 else 1.0)
     zz = (data[y] - theory) / e

@@ -93,7 +93,7 @@ def test_derive_prints_stationarity(capsys):
 
 
 def test_diagram_writes_csv_json_png(capsys, tmp_path):
-    code, out, _ = run(capsys, "diagram", "perceptron.binary_storage", "--x", "alpha=0.1:0.9:5", "--y", "kappa=0:0.4:3",
+    code, out, _ = run(capsys, "diagram", "perceptron.binary_storage", "--x", "alpha=0.1:0.5:5", "--y", "kappa=0:0.3:3",
                        "--out", str(tmp_path), "--workers", "1", "--no-progress")
     assert code == 0
     d = json.loads(out)
@@ -101,6 +101,15 @@ def test_diagram_writes_csv_json_png(capsys, tmp_path):
     for f in d["files"]:
         assert os.path.getsize(f) > 0
     assert any(f.endswith(".png") for f in d["files"])
+
+
+def test_diagram_past_the_rs_existence_line_exits_1(capsys, tmp_path):
+    # kappa = 0.4: 2 alpha_c(0.4)/pi < 0.9, so the last column has no RS solution
+    code, out, err = run(capsys, "diagram", "perceptron.binary_storage", "--x", "alpha=0.1:0.9:5", "--y",
+                         "kappa=0:0.4:3", "--out", str(tmp_path), "--workers", "1", "--no-progress")
+    assert code == 1
+    assert json.loads(out)["statuses"].get("no_solution", 0) >= 1
+    assert "no_solution" in err
 
 
 def test_installed_entry_point():
