@@ -285,7 +285,7 @@ def _homotopy(model, num, c_dict, br, tol, project, start=None):
         return c
 
     def correct(u, xp):
-        x, ok, it, _ = _newton(num, at(u), project(xp), tol, 40, project)
+        x, ok, it, _ = _newton(num, at(u), project(xp), tol, 25, project)
         count[0] += it
         return x, ok and _residual(num, at(u), x) < _RESIDUAL_OK, None
 
@@ -300,7 +300,7 @@ def _homotopy(model, num, c_dict, br, tol, project, start=None):
     if not (ok and _residual(num, at(u0), x) < _RESIDUAL_OK):
         return None, False, count[0], ""
     hist = [(u0, x)]
-    ok, x, _ = advance_path(hist, u_end, correct, max_step=0.35, max_fail=40, max_jump=np.inf)
+    ok, x, _ = advance_path(hist, u_end, correct, max_step=0.35, max_fail=12, max_jump=np.inf)
     msg = f"converged by continuation from {name} = {lo + math.exp(u0):.3g} (direct solve failed)"
     return x, bool(ok), count[0], msg
 
@@ -593,10 +593,16 @@ def _refine(model, c, x, xtol, tol, project, jac0=None, fixed_point_jac=False):
         for s in range(0, hard.size, chunk):
             sl = slice(s, s + chunk)
             with np.errstate(all="ignore"):
-                xs[sl], _, _ = _newton_batch(num_n, [a[sl] for a in ca], xs[sl], tol, 60, project)
+                xs[sl], _, _ = _newton_batch(num_n, [a[sl] for a in ca], xs[sl], tol, 20, project)
         with np.errstate(all="ignore"):
             ok = _batch_residual(num_n, ca, xs) < _RESIDUAL_OK
-        for j in np.flatnonzero(~ok)[:_MAX_RETRY]:   # the staged single-point solve from the old point
+            bad = np.flatnonzero(~ok)
+            if bad.size:   # Newton from the old point instead of the corrected one
+                xb, _, _ = _newton_batch(num_n, [a[bad] for a in ca], x[hard[bad]].copy(), tol, 20, project)
+                okb = _batch_residual(num_n, [a[bad] for a in ca], xb) < _RESIDUAL_OK
+                xs[bad[okb]], ok[bad[okb]] = xb[okb], True
+        # last resort on the first refinement: the staged single-point solve from the old point
+        for j in np.flatnonzero(~ok)[:_MAX_RETRY if L == 0 else 0]:
             cj = [a[j] for a in ca]
             xj, okj, *_ = _solve_point(model, num_n, cj, x[hard[j]].copy(), "auto", tol, None,
                                        getattr(model, "damping", 0.5), project)
@@ -722,28 +728,27 @@ def solve_batch(model, params, *, branch=None, tol=None, xtol=None, maxiter=None
         if idx_all.size:
             resid[idx_all] = _batch_residual(num, [ci[idx_all] for ci in c], x[idx_all])
     solved = todo & (resid < _RESIDUAL_OK)
-    # robust starts for the points the batch could not solve
+    # robust starts for the points the batch could not solve: the full single-point solve (its
+    # accuracy control and validity checks included), taken as it is
     retry = np.flatnonzero(todo & ~solved)
+    single = {}
     for i in retry[:_MAX_RETRY]:
         cd = {n: float(ci[i]) for n, ci in zip(model.control_names, c)}
-        r = solve(model, cd, branch=br.name, tol=tol, xtol=xtol)
+        single[i] = r = solve(model, cd, branch=br.name, tol=tol, xtol=xtol)
         its[i] += r.iterations
-        if r.status != "not_converged" and r.status != "no_solution" and np.all(np.isfinite(list(r.order_parameters.values()))):
-            x[i] = [r.order_parameters[n] for n in model.order_names]
-            resid[i] = _residual(num, [ci[i] for ci in c], x[i])
-            solved[i] = resid[i] < _RESIDUAL_OK
-        else:
-            message[i] = r.message
-    for i in np.flatnonzero(todo & ~solved):
-        message[i] = message[i] or f"no convergence from the branch start (residual {resid[i]:.3g})"
-    if retry.size > _MAX_RETRY:
-        for i in retry[_MAX_RETRY:]:
-            message[i] = f"no convergence from the branch start (residual {resid[i]:.3g}; not retried)"
+        x[i] = [r.order_parameters[n] for n in model.order_names]
+        status[i], message[i], resid[i] = r.status, r.message, r.residual
+    for i in retry[_MAX_RETRY:]:
+        message[i] = f"no convergence from the branch start (residual {resid[i]:.3g}; not retried)"
     # accuracy control, phi and observables on each point's accepted rule, then the validity checks
     err = np.full(npts, np.nan)
     level = np.zeros(npts, int)
     phi = np.full(npts, np.nan)
     obs = {k: np.full(npts, np.nan) for k in model.observables_numeric}
+    for i, r in single.items():
+        phi[i], err[i] = r.free_entropy, r.error_estimate
+        for k in obs:
+            obs[k][i] = r.observables.get(k, np.nan)
     sidx = np.flatnonzero(solved)
     if sidx.size:
         cs = [ci[sidx] for ci in c]

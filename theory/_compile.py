@@ -164,14 +164,19 @@ def compile_expr(expr, args, *, nodes=None):
     return _Compiled(_build_numpy(sp.sympify(expr), tuple(args)), _rules_key(nodes))
 
 
-def refine_rules(nodes, level, *, dims=None, max_nodes=2 ** 19):
+#: Node budget of the accuracy control: the largest refined rule per number of Gaussian variables.
+REFINE_BUDGET = {1: 2 ** 15, 2: 2 ** 16, 3: 2 ** 18}
+
+
+def refine_rules(nodes, level, *, dims=None, max_nodes=None):
     """The quadrature rules refined ``level`` times: trapezoidal steps halved, Gauss–Hermite node
     counts per dimension doubled (times 1.5 in three or more dimensions), for every dimension of
     :data:`DEFAULT_NODES` and ``nodes``.
 
-    Returns ``None`` when a refined rule would exceed ``max_nodes`` points for any dimension in
-    ``dims`` (the dimensions of the expectations a model uses; default: all), the node budget of
-    the accuracy control.
+    Returns ``None`` when a refined rule would exceed ``max_nodes`` points (default
+    :data:`REFINE_BUDGET` per dimension: 32 768 nodes in 1-D, i.e. trapezoidal steps down to
+    0.05/64) for any dimension in ``dims`` (the dimensions of the expectations a model uses;
+    default: all), the node budget of the accuracy control.
     """
     base = dict(DEFAULT_NODES)
     base.update(dict(_rules_key(nodes)))
@@ -185,7 +190,8 @@ def refine_rules(nodes, level, *, dims=None, max_nodes=2 ** 19):
         else:
             n = float(spec) / 2 ** level
             size = (2 * round(12.5 / n) + 1) ** dim
-        if size > max_nodes and level > 0:
+        budget = max_nodes if max_nodes is not None else REFINE_BUDGET.get(dim, 2 ** 18)
+        if size > budget and level > 0:
             if dims is None or dim in dims:
                 return None
             continue

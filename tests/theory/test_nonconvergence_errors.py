@@ -11,7 +11,6 @@ import types
 import numpy as np
 import pytest
 
-import phasekit as pk
 import phasekit.solvers
 from phasekit._errors import InvalidParameterError, SaddlePointNotConverged
 from phasekit.cli import main

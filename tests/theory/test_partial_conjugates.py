@@ -16,7 +16,6 @@ iteration written from the hand-derived equations, sharing no code with phasekit
   no fixed-point form, Newton on grad phi for the whole model.
 """
 import math
-import textwrap
 
 import numpy as np
 import pytest
@@ -145,32 +144,18 @@ def test_unpaired_nonlinear_condition_solves_by_newton(alpha, beta):
     assert r1.free_entropy == pytest.approx(hopfield_phi_quad(alpha, beta, *ref), abs=1e-9)
 
 
-HOP_FILE = textwrap.dedent('''
-    import sympy as sp
-    from phasekit.theory import E, define_model, log2cosh
-
-    z = sp.Symbol("z", real=True)
-
-    def phi(alpha, beta, m, q, r):
-        d = 1 - beta * (1 - q)
-        return (-m**2 / 2 - alpha / (2 * beta) * (sp.log(d) - beta * q / d) - alpha * beta * r * (1 - q) / 2
-                + E(log2cosh(beta * (m + sp.sqrt(alpha * r) * z)), z) / beta)
-
-    CTRL = {"alpha": (0, 1, 0.05), "beta": dict(low=1.0, high=20.0, closed="neither", default=4.0)}
-    ORD = {"m": (-1, 1, 0.99), "q": dict(low=0, high=1, closed="neither", default=0.99), "r": (0, 50, 1.0)}
-    HOP = define_model("user.hopfield_qr", phi, control=CTRL, order=ORD, conjugates=[("q", "r")])
-''')
+from .._user_files import HOPFIELD as HOP_FILE  # noqa: E402
 
 
 def test_partial_conjugates_through_the_cli(tmp_path, capsys):
     import json
     p = tmp_path / "hop.py"
     p.write_text(HOP_FILE)
-    assert main(["solve", f"{p}:HOP", "--set", "alpha=0.05", "--set", "beta=4", "--json"]) == 0
+    assert main(["solve", f"{p}:HOP_QR", "--set", "alpha=0.05", "--set", "beta=4", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     for k, v in zip(("m", "q", "r"), hopfield_ref(0.05, 4.0)):
         assert d["order_parameters"][k] == pytest.approx(v, abs=1e-9)
-    assert main(["derive", f"{p}:HOP"]) == 0
+    assert main(["derive", f"{p}:HOP_QR"]) == 0
     assert "fixed-point form: none (d phi/d y = 0 is not linear in y for the unpaired m)" in capsys.readouterr().out
 
 
