@@ -174,9 +174,9 @@ class _Committee(EquilibriumModel):
 
 _Q1 = Param("q", 0.0, 1.0, "left", 0.1, doc="overlap with the teacher (= student-student, Nishimori)")
 _QH1 = Param("qhat", 0.0, math.inf, "left", 1.0, doc="conjugate of q")
-_QD = Param("qd", 0.0, 1.0, "neither", 0.01, doc="specialisation: q = qd I + qa/2 11^T")
+_QD = Param("qd", 0.0, 1.0, "left", 0.01, doc="specialisation: q = qd I + qa/2 11^T")
 _QA = Param("qa", 0.0, 1.0, "left", 0.1, doc="common part of the overlap matrix")
-_QDH = Param("qdhat", 0.0, math.inf, "neither", 0.01, doc="conjugate of qd")
+_QDH = Param("qdhat", 0.0, math.inf, "left", 0.01, doc="conjugate of qd")
 _QAH = Param("qahat", 0.0, math.inf, "left", 0.1, doc="conjugate of qa")
 
 

@@ -165,7 +165,7 @@ def compile_expr(expr, args, *, nodes=None):
 
 
 #: Node budget of the accuracy control: the largest refined rule per number of Gaussian variables.
-REFINE_BUDGET = {1: 2 ** 15, 2: 2 ** 16, 3: 2 ** 18}
+REFINE_BUDGET = {1: 2 ** 15, 2: 2 ** 18, 3: 2 ** 18}
 
 
 def refine_rules(nodes, level, *, dims=None, max_nodes=None):
