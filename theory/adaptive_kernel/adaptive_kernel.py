@@ -77,10 +77,10 @@ import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError
-from .._registry import register_model
-from ._model import Branch, EquilibriumModel, Param, Transition
-from ._symbolic import E, expand_expectations, gaussian_ibp
+from ..._errors import InvalidParameterError
+from ..._registry import register_model
+from .._model import Branch, EquilibriumModel, Param, Transition
+from .._symbolic import E, expand_expectations, gaussian_ibp
 
 __all__ = [
     # symbolic
@@ -219,7 +219,7 @@ def _derivative_order(node, g):
 
 
 def _gausse_type():
-    from ._symbolic import GaussE
+    from .._symbolic import GaussE
     return GaussE
 
 
@@ -932,7 +932,7 @@ class _SelfConsistentModel(EquilibriumModel):
         return tuple(self._p(r) for r in self.residuals())
 
     def _observables_on(self, nodes):
-        from ._compile import compile_expr
+        from .._compile import compile_expr
         args = self._args() + (self.phi_symbol,)
         return {k: compile_expr(self._p(v), args, nodes=nodes) for k, v in self.observables().items()}
 

@@ -112,9 +112,9 @@ import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError, SaddlePointNotConverged
-from ._model import Param
-from ._symbolic import E, H, logH, mills
+from ..._errors import InvalidParameterError, SaddlePointNotConverged
+from .._model import Param
+from .._symbolic import E, H, logH, mills
 from .local_entropy import _FPKernel, _tanh_sinh, truncated_nodes, _derivative_table
 from .random_features import (RandomFeatureStorage, latent_entropy_rs, _binary_entropic,
                               _overlaps, _check_pos, rf_thresholds)
@@ -167,7 +167,7 @@ _REF_MODEL = RFMarginReference()
 def rf_reference_state(alpha_value, gamma_value, mu1_value, kappa_tilde_value=0.0):
     r"""RS state of the reference: dict with ``q, qhat, m, p, pd`` and ``entropy`` (nats per weight),
     solved by :class:`RFMarginReference` with continuation in κ̃ from 0 when needed."""
-    from ..solvers import solve
+    from ...solvers import solve
     a, g, mu, k = float(alpha_value), float(gamma_value), float(mu1_value), float(kappa_tilde_value)
     if a == 0:
         return {"q": 0.0, "qhat": 0.0, "m": 0.0, "p": 0.0, "pd": 1.0, "entropy": math.log(2.0), "converged": True}
@@ -321,7 +321,7 @@ class _RFFPKernel:
             raise RuntimeError("derivative table did not reduce")
         self._keys = list(tab)
         self._F = sp.lambdify((Dsym, xs, rs, Ls), red, modules=["numpy"], cse=True)
-        from ..solvers._quadrature import gauss_hermite
+        from ...solvers._quadrature import gauss_hermite
         n0, lw0 = gauss_hermite(n_z0)
         n1, lw1 = gauss_hermite(n_z1)
         self._z0, self._w0 = n0[0], np.exp(lw0)
@@ -544,7 +544,7 @@ def _newton(st, dv, x, tol=1e-10, maxiter=40):
 
 def _continue_to(st, hist, target, tol, max_sub=8):
     """Advance the continuation in ``hist`` (list of (d, x)) to ``target``, halving the step on failure."""
-    from ..solvers._continuation import advance_path
+    from ...solvers._continuation import advance_path
 
     def correct(dt, pred):
         x, phi, g, dd, ok = _newton(st, dt, pred, tol)
@@ -778,7 +778,7 @@ def rf_alpha_le(gamma_value, *, mu1=None, bracket=None, xtol=2e-3, d_grid=None) 
 def rf_interpolation_alpha(gamma_value, *, mu1=None):
     r"""Interpolation threshold :math:`\alpha_c(\gamma)` at fixed γ: zero of the entropy of
     ``perceptron.random_features`` in α (``brentq``, continuation from α = 0.5)."""
-    from ..solvers import solve
+    from ...solvers import solve
     from .random_features import RandomFeatureStorage
     g = _check_pos(gamma_value, "gamma", "rf_interpolation_alpha")
     mu = _check_mu(mu1, "rf_interpolation_alpha")

@@ -103,10 +103,10 @@ import numpy as np
 import scipy.optimize as so
 import sympy as sp
 
-from .._errors import InvalidParameterError, SaddlePointNotConverged
-from .._registry import register_model
-from ._model import Branch, EquilibriumModel, Param, Transition
-from ._symbolic import E, H, log2cosh, logH
+from ..._errors import InvalidParameterError, SaddlePointNotConverged
+from ..._registry import register_model
+from .._model import Branch, EquilibriumModel, Param, Transition
+from .._symbolic import E, H, log2cosh, logH
 
 __all__ = ["RandomFeatureStorage", "RandomFeatureLeadingOrder", "random_feature_constants",
            "latent_entropy_rs", "rf_energetic", "RFThresholds", "rf_thresholds"]
@@ -228,7 +228,7 @@ class RandomFeatureStorage(EquilibriumModel):
     Examples
     --------
     >>> import phasekit as pk
-    >>> from phasekit.theory import random_features as rf
+    >>> from phasekit.theory.replica import random_features as rf
     >>> r = pk.solve(rf.RandomFeatureStorage(), {"alpha": 0.5, "gamma": 1.0, "mu1": 1e-9})
     >>> round(r.free_entropy, 6)          # mu1 -> 0: binary storage, spec §3
     0.31439
@@ -394,12 +394,12 @@ def rf_thresholds(p_over_d, gammas=None, *, mu1=None, model=None, tol=1e-10, xto
 
     Examples
     --------
-    >>> from phasekit.theory.random_features import rf_thresholds
+    >>> from phasekit.theory.replica.random_features import rf_thresholds
     >>> r = rf_thresholds(1.0, [1.0, 1.5, 2.0])
     >>> r.success and 1.0 < r.gamma_c < 1.2
     True
     """
-    from ..solvers import solve
+    from ...solvers import solve
     where = "rf_thresholds"
     rho = _check_pos(p_over_d, "p_over_d", where)
     mu = math.sqrt(2 / math.pi) if mu1 is None else _check_pos(mu1, "mu1", where, 1.0, hi_closed=True)

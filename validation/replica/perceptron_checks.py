@@ -28,8 +28,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._registry import CheckResult, register_check
-from ._common import figure, save_figure, write_table
+from ..._registry import CheckResult, register_check
+from .._common import figure, save_figure, write_table
 from .enumeration import enumerate_storage, enumerate_teacher_student
 from .spherical import cover_probability, simulate_cover, simulate_max_margin
 
@@ -58,7 +58,7 @@ def check_binary_storage_enumeration(out_dir, *, quick=False, seed=0):
     within 0.02 of RS :math:`s(\alpha)` with at least 60 SAT instances (spec check 15). Quick:
     N = 13, 15, 17 with 100 instances; criterion at N = 17 with tolerance 0.03.
     """
-    from ..solvers import continue_branch, find_transition
+    from ...solvers import continue_branch, find_transition
     t0 = time.perf_counter()
     sizes, n_inst, tol, min_sat = ((13, 15, 17), 100, 0.03, 60) if quick else ((17, 19, 21), 200, 0.02, 60)
     a_cmp = 0.6
@@ -143,7 +143,7 @@ def check_teacher_student_enumeration(out_dir, *, quick=False, seed=0):
     state and O(1/N) corrections bias R upwards (spec §10). The first-order transition α_1st is
     marked; at finite N, P(unique) rises smoothly past it.
     """
-    from ..solvers import continue_branch, find_transition
+    from ...solvers import continue_branch, find_transition
     t0 = time.perf_counter()
     sizes, n_inst, allow = ((11, 15), 150, 0.04) if quick else ((17, 21), 300, 0.03)
     a_cmp, a_max = 0.6, 2.0
@@ -282,7 +282,7 @@ def check_adatron_margin(out_dir, *, quick=False, seed=0):
     AdaTron run reaches its certified gap (1e-4); AdaTron agrees with the exact least-distance (NNLS)
     solver to 2e-4 on the α = 1 instances.
     """
-    from ..theory.perceptron import spherical_kappa_max
+    from ...theory.replica.perceptron import spherical_kappa_max
     t0 = time.perf_counter()
     tol_k, gap = 0.05, 1e-4
     if quick:

@@ -27,7 +27,7 @@ from numbers import Integral
 import numpy as np
 
 from phasekit._errors import InvalidParameterError
-from phasekit.theory import liu as _th
+from phasekit.theory.effective_theory import liu as _th
 
 from .geneft import (Adam, PhaseDiagram, TrainingRun, _assemble, _init_mlp, _mlp_backward,
                      _mlp_forward, _run_grid, _seed_of, first_crossing, phase_label)

@@ -31,9 +31,9 @@ import os
 import numpy as np
 
 from phasekit._registry import CheckResult, register_check
-from phasekit.theory import lut as th
+from phasekit.theory.lut import lut as th
 
-from ._common import figure, save_figure
+from .._common import figure, save_figure
 from . import lut_network as ln
 
 __all__ = [

@@ -123,7 +123,7 @@ import numpy as np
 import scipy.optimize as so
 import scipy.special as sc
 
-from .._errors import InvalidParameterError
+from ..._errors import InvalidParameterError
 from .local_entropy import _tanh_sinh, truncated_nodes
 
 __all__ = ["LDState", "ld_local_entropy", "ld_curve", "LDCurve", "ld_criterion", "ld_alpha_u",
@@ -627,7 +627,7 @@ def ld_local_entropy(alpha, d, y, *, tol=1e-9, grid=None) -> LDState:
 
     Examples
     --------
-    >>> from phasekit.theory.local_entropy_ld import ld_local_entropy
+    >>> from phasekit.theory.replica.local_entropy_ld import ld_local_entropy
     >>> s = ld_local_entropy(0.0, 0.1, 5.0)
     >>> round(s.S_I, 6)        # binary entropy of d at alpha = 0
     0.325083

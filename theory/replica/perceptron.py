@@ -31,10 +31,10 @@ import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError
-from .._registry import register_model
-from ._model import Branch, EquilibriumModel, Param, Transition, Validity
-from ._symbolic import E, G, H, log2cosh, logH, mills
+from ..._errors import InvalidParameterError
+from ..._registry import register_model
+from .._model import Branch, EquilibriumModel, Param, Transition, Validity
+from .._symbolic import E, G, H, log2cosh, logH, mills
 
 __all__ = [
     "SphericalStorage", "BinaryStorage", "SphericalTeacher", "IsingTeacher",

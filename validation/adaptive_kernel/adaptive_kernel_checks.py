@@ -15,9 +15,9 @@ import os
 
 import numpy as np
 
-from .._registry import CheckResult, register_check
-from ..theory import adaptive_kernel as AK
-from ._common import figure, save_figure
+from ..._registry import CheckResult, register_check
+from ...theory.adaptive_kernel import adaptive_kernel as AK
+from .._common import figure, save_figure
 from .adaptive_kernel import finite_n_reference, nngp_ridge_control, make_cubic_data, run_cubic_posterior
 
 __all__ = ["check_ak_cubic", "check_ak_modular", "side_minima", "cubic_comparison_table", "ALLOWANCE"]

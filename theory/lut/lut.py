@@ -61,7 +61,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from .._errors import InvalidParameterError
+from ..._errors import InvalidParameterError
 
 __all__ = [
     "NucleationDerivation", "derive_nucleation", "witness_lambda", "witness_probability",

@@ -54,7 +54,7 @@ import numpy as np
 
 from phasekit._errors import InvalidParameterError
 
-from ._common import SimStats, binomial_estimate, estimate
+from .._common import SimStats, binomial_estimate, estimate
 
 __all__ = [
     "LUTNetwork", "LUTOperation", "BooleanTarget", "parity", "random_read_once", "all_inputs",
@@ -230,7 +230,7 @@ class LUTNetwork:
     Examples
     --------
     >>> import numpy as np
-    >>> from phasekit.validation.lut_network import LUTNetwork, all_inputs, parity
+    >>> from phasekit.validation.lut.lut_network import LUTNetwork, all_inputs, parity
     >>> rng = np.random.default_rng(0)
     >>> X = all_inputs(8)[rng.choice(256, 60, replace=False)]
     >>> net = LUTNetwork(rng=1).fit(X, parity(8)(X))
@@ -916,7 +916,7 @@ HIST_EDGES = tuple(np.linspace(0.0, 1.0, 21))
 
 
 def _summarize(n, P, runs, seed):
-    from phasekit.theory.lut import p_critical
+    from phasekit.theory.lut.lut import p_critical
     acc = np.array([r.accuracy for r in runs])
     dl = np.array([r.description_length for r in runs], dtype=float)
     succ = int(np.sum(acc >= SUCCESS_THRESHOLD))
@@ -946,7 +946,7 @@ class TransitionScan:
 
     def rows(self) -> list:
         """Flat rows (dicts) for a CSV table, with the nucleation theory alongside."""
-        from phasekit.theory import lut as th
+        from phasekit.theory.lut import lut as th
         out = []
         for p in self.points:
             out.append(dict(
@@ -986,7 +986,7 @@ def transition_scan(ns, Ps=None, *, ratios=None, n_seeds=60, target="parity", mi
     -------
     TransitionScan
     """
-    from phasekit.theory.lut import p_critical
+    from phasekit.theory.lut.lut import p_critical
     where = "transition_scan"
     ns = [_check_int(n, "ns", where, 2, _MAX_N) for n in np.atleast_1d(ns).tolist()]
     if (Ps is None) == (ratios is None):
@@ -1054,7 +1054,7 @@ class HysteresisResult:
     seed: int
 
     def rows(self) -> list:
-        from phasekit.theory.lut import p_critical
+        from phasekit.theory.lut.lut import p_critical
         pc = p_critical(self.n)
         return [dict(n=self.n, P_up=self.P_up, P_down=P, ratio_down=P / pc,
                      frozen=fz.mean, frozen_err=fz.error_of_mean, frozen_theory=ft,
@@ -1113,7 +1113,7 @@ def hysteresis(n, *, up_ratio=1.5, down_ratios=(0.5,), P_down=None, n_seeds=60, 
     -------
     HysteresisResult
     """
-    from phasekit.theory.lut import p_critical, p_frozen_success, p_success, p_success_cascade
+    from phasekit.theory.lut.lut import p_critical, p_frozen_success, p_success, p_success_cascade
     where = "hysteresis"
     n = _check_int(n, "n", where, 3, _EXACT_TEST_MAX_N)
     n_seeds = _check_int(n_seeds, "n_seeds", where, 1)
@@ -1180,7 +1180,7 @@ class TrajectoryResult:
     seed: int
 
     def rows(self) -> list:
-        from phasekit.theory.lut import coverage as cov
+        from phasekit.theory.lut.lut import coverage as cov
         return [dict(n=self.n, P=self.P, m=m, ops_done=self.n - m, acc=a.mean, acc_err=a.error_of_mean,
                      coverage=c.mean, coverage_theory=float(cov(m, self.P)), acc_theory=t,
                      n_runs=a.n_samples)
@@ -1217,7 +1217,7 @@ def topological_trajectory(n, P, *, n_runs=20, min_support=1, score="support", s
     -------
     TrajectoryResult
     """
-    from phasekit.theory.lut import accuracy_topological
+    from phasekit.theory.lut.lut import accuracy_topological
     where = "topological_trajectory"
     n = _check_int(n, "n", where, 2, _EXACT_TEST_MAX_N)
     P = _check_int(P, "P", where, 1, 2**n - 1)

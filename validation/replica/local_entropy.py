@@ -28,8 +28,8 @@ import time
 
 import numpy as np
 
-from .._errors import InvalidParameterError
-from ._common import binomial_estimate
+from ..._errors import InvalidParameterError
+from .._common import binomial_estimate
 from .enumeration import _check_float, _check_int, _check_seed, count_solutions
 
 __all__ = ["LocalEntropyEnumeration", "enumerate_local_entropy", "local_energy", "AlgorithmRun", "sbpi",

@@ -32,9 +32,9 @@ from numbers import Integral
 import numpy as np
 
 from phasekit._errors import InvalidParameterError
-from phasekit.theory import geneft as _th
+from phasekit.theory.effective_theory import geneft as _th
 
-from ._common import SimStats, binomial_estimate, estimate
+from .._common import SimStats, binomial_estimate, estimate
 
 __all__ = [
     "equivalence_labels", "relation_labels", "ClosureResult", "closure_accuracy",

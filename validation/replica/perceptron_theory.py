@@ -10,8 +10,8 @@ import os
 
 import numpy as np
 
-from .._registry import CheckResult, register_check
-from ._common import figure, save_figure, write_csv, write_table
+from ..._registry import CheckResult, register_check
+from .._common import figure, save_figure, write_csv, write_table
 
 __all__ = ["LITERATURE", "perceptron_theory_table", "check_perceptron_theory"]
 
@@ -38,8 +38,8 @@ LITERATURE = [
 
 def perceptron_theory_table():
     """Compute every quantity of :data:`LITERATURE`; returns a list of dict rows."""
-    from ..solvers import find_transition, solve
-    from ..theory import perceptron as P
+    from ...solvers import find_transition, solve
+    from ...theory.replica import perceptron as P
 
     b = solve("perceptron.binary_storage", {"alpha": 0.5})
     g1 = solve("perceptron.spherical_teacher", {"alpha": 1.0})
@@ -64,8 +64,8 @@ def perceptron_theory_table():
 
 
 def _storage_diagram(out_dir, quick):
-    from ..solvers import find_transition
-    from ..theory import perceptron as P
+    from ...solvers import find_transition
+    from ...theory.replica import perceptron as P
     kap = np.linspace(0.0, 1.0, 5 if quick else 11)
     km = [find_transition("perceptron.binary_storage", "capacity", {"kappa": k}) for k in kap]
     at = [find_transition("perceptron.binary_storage", "at_instability", {"kappa": k}, search=(0.05, 2 * P.spherical_capacity(k) / np.pi * 0.999)) for k in kap]
@@ -90,7 +90,7 @@ def _storage_diagram(out_dir, quick):
 
 
 def _learning_curves(out_dir, quick):
-    from ..solvers import continue_branch, find_transition
+    from ...solvers import continue_branch, find_transition
     n = 40 if quick else 120
     a_sph = np.linspace(0.05, 10, n)
     sph = continue_branch("perceptron.spherical_teacher", along="alpha", values=a_sph)
@@ -139,7 +139,7 @@ def check_perceptron_theory(out_dir, *, quick=False, seed=0):
     metrics = {r["quantity"]: r["phasekit"] for r in rows}
     metrics["Ising TS spinodal"] = asp.value
     metrics["binary AT alpha(kappa=0)"] = float("nan")
-    from ..solvers import find_transition
+    from ...solvers import find_transition
     metrics["binary AT alpha(kappa=0)"] = find_transition("perceptron.binary_storage", "at_instability").value
     passed = all(r["ok"] for r in rows) and ok1 and asp.converged
     lines = ["| quantity | phasekit | literature | tolerance |", "|---|---|---|---|"]

@@ -98,10 +98,10 @@ import numpy as np
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError, SaddlePointNotConverged
-from .._registry import register_model
-from ._model import Branch, Param
-from ._symbolic import E, G, H, log2cosh, logH, mills
+from ..._errors import InvalidParameterError, SaddlePointNotConverged
+from ..._registry import register_model
+from .._model import Branch, Param
+from .._symbolic import E, G, H, log2cosh, logH, mills
 from .local_entropy import ALPHA, DIST, KernelModel, _tanh_sinh, truncated_nodes
 
 __all__ = ["TeacherLocalEntropy", "TeacherFPKernel", "TeacherLocalEntropyCurve", "teacher_local_entropy_curve",
@@ -411,7 +411,7 @@ def teacher_reference_state(alpha_value, kappa_tilde_value=0.0):
     r"""RS state of the reference: ``(q_tilde, qhat_tilde, R_tilde, Rhat_tilde, s_ref)`` of
     ``perceptron.ising_teacher_margin`` at :math:`(\alpha, \tilde\kappa)` (poorly generalising
     branch). α = 0 gives ``(0, 0, 0, 0, ln 2)``."""
-    from ..solvers import solve
+    from ...solvers import solve
     a = ALPHA.validate(alpha_value, "teacher_reference_state")
     k = KAPPA_T.validate(kappa_tilde_value, "teacher_reference_state")
     if a == 0:
@@ -429,7 +429,7 @@ def teacher_reference_state(alpha_value, kappa_tilde_value=0.0):
 def teacher_kappa_max(alpha_value):
     r"""Largest reference margin with non-negative RS entropy, :math:`\kappa_{max}(\alpha)`: the
     ``kappa_max`` transition of ``perceptron.ising_teacher_margin`` (``phasekit.find_transition``)."""
-    from ..solvers import find_transition
+    from ...solvers import find_transition
     a = ALPHA.validate(alpha_value, "teacher_kappa_max")
     if a == 0:
         raise InvalidParameterError("The 'alpha' parameter of teacher_kappa_max must be a float in the range "
@@ -521,7 +521,7 @@ def _predict(hist, s):
 def _continue_to(kernel, c3, ref, hist, target, tol, max_fail=24, max_step=0.03):
     """Advance the continuation in ``hist`` (list of (d, x)) to ``target`` in steps of at most
     ``max_step``, halving a step on failure."""
-    from ..solvers._continuation import advance_path
+    from ...solvers._continuation import advance_path
 
     def correct(dt, pred):
         x, phi, g, dd, ok, _ = _newton(kernel, (*c3, dt), pred, ref, tol)
@@ -720,7 +720,7 @@ class TeacherLocalEntropy(KernelModel):
 
     @staticmethod
     def _start(params):
-        from .._registry import get_model
+        from ..._registry import get_model
         return get_model("perceptron.local_entropy_teacher").exact_start(params)
 
     def free_entropy(self):

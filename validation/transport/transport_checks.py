@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from phasekit._registry import CheckResult, register_check
-from phasekit.theory import transport as tt
-from phasekit.validation import transport as vt
+from phasekit.theory.transport import transport as tt
+from . import transport as vt
 from phasekit.validation._common import figure, save_figure, write_csv
 
 __all__ = ["check_gaussian", "check_linear_resnet", "check_resnet", "check_generalization",

@@ -13,12 +13,12 @@ import time
 import numpy as np
 
 from phasekit._registry import CheckResult, register_check
-from phasekit.theory import geneft as tg
-from phasekit.theory import liu as tl
+from phasekit.theory.effective_theory import geneft as tg
+from phasekit.theory.effective_theory import liu as tl
 
 from . import geneft as vg
 from . import liu as vl
-from ._common import figure, save_figure, write_csv
+from .._common import figure, save_figure, write_csv
 
 __all__ = ["check_statics", "check_repons", "check_autoencoder", "check_liu_toy",
            "check_liu_parallelograms"]
@@ -327,7 +327,7 @@ def check_autoencoder(out_dir, *, quick=False, seed=0) -> CheckResult:
     rows.append(dict(table="theorem1", phase=gen.phase, silhouette=sil, within=within,
                      between=between))
     if not quick:  # Goldilocks (exploratory, not gating)
-        from ._common import estimate
+        from .._common import estimate
         for depth in range(1, 7):
             accs = [vg.train_autoencoder(depth=depth, width=10, train_fraction=0.3, steps=4000,
                                          rng=s).test_acc[-1] for s in range(10)]

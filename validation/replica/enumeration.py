@@ -42,7 +42,7 @@ import threading
 
 import numpy as np
 
-from .._errors import InvalidParameterError
+from ..._errors import InvalidParameterError
 
 __all__ = ["count_solutions", "VersionSpace", "version_space", "StorageEnumeration",
            "TeacherStudentEnumeration", "enumerate_storage", "enumerate_teacher_student",

@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
-from .._registry import CheckResult, register_check
-from ._common import figure, save_figure, write_table
+from ..._registry import CheckResult, register_check
+from .._common import figure, save_figure, write_table
 
 __all__ = ["check_local_entropy", "check_algorithmic_gap", "check_local_entropy_teacher", "ALPHA_LE_MONOTONE", "ALPHA_KM",
            "ALPHA_U_LD_Y5",
@@ -66,14 +66,14 @@ def check_local_entropy(out_dir, *, quick=False, seed=0):
 
     Quick: enumeration at N = 15 (40 instances); full: N = 21 (60 instances).
     """
-    from ..theory import local_entropy as le
+    from ...theory.replica import local_entropy as le
     from . import local_entropy as vle
     t0 = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)
     m = {}
     ok = {}
     # --- exact point, alpha = 0.5
-    from ..solvers import solve
+    from ...solvers import solve
     ref = le.reference_state(0.5, 0.0)
     dtyp = (1 - ref[0]) / 2
     r = solve("perceptron.local_entropy", {"alpha": 0.5, "d": dtyp})
@@ -138,7 +138,7 @@ def check_local_entropy(out_dir, *, quick=False, seed=0):
     ok["enum_max_margin_larger"] = en_m.margins.mean() > en_t.margins.mean()
 
     # --- [R] random features: interpolation threshold grows with N/D (enumeration vs RS trend)
-    from ..solvers import find_transition
+    from ...solvers import find_transition
     n_rf, inst_rf = (13, 30) if quick else (17, 60)
     rf = {}
     for g in (0.5, 2.0):
@@ -160,7 +160,7 @@ def check_local_entropy(out_dir, *, quick=False, seed=0):
     tpath2 = write_table(os.path.join(out_dir, "local_entropy_high_margin.csv"),
                         ["alpha", "kappa_tilde", "d", "S_FP", "dS_dd"], rows2)
     # [R] thresholds versus width: alpha_c(gamma) computed here, alpha_LE(gamma) precomputed (RF_ALPHA_LE)
-    from ..theory.random_features_fp import rf_interpolation_alpha
+    from ...theory.replica.random_features_fp import rf_interpolation_alpha
     g_grid = np.array(sorted(RF_ALPHA_LE))
     ac = np.array([rf_interpolation_alpha(g) for g in g_grid])
     m.update({f"rf_alpha_c_gamma{g:g}": float(a) for g, a in zip(g_grid, ac)})
@@ -300,7 +300,7 @@ def check_local_entropy_teacher(out_dir, *, quick=False, seed=0):
     standard errors (paired over instances: both references live in the same version space).
     Quick: N = 13, 150 instances; full: N = 15, 300 instances.
     """
-    from ..theory.local_entropy_teacher import teacher_local_entropy_curve
+    from ...theory.replica.local_entropy_teacher import teacher_local_entropy_curve
     from . import local_entropy as vle
     t0 = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)

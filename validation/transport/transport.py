@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 from phasekit._errors import InvalidParameterError
-from phasekit.theory.transport import (gaussian_ot, halfspace_projection_map,
-                                       linear_resnet_moments)
+from phasekit.theory.transport.transport import (gaussian_ot, halfspace_projection_map,
+                                                 linear_resnet_moments)
 from phasekit.validation._common import estimate
 
 __all__ = [

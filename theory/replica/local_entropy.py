@@ -75,11 +75,11 @@ import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
 
-from .._errors import InvalidParameterError, SaddlePointNotConverged
-from .._registry import register_model
-from ._compile import NUMPY_FUNCTIONS
-from ._model import Branch, EquilibriumModel, Param, Transition
-from ._symbolic import E, G, H, log2cosh, logH, mills
+from ..._errors import InvalidParameterError, SaddlePointNotConverged
+from ..._registry import register_model
+from .._compile import NUMPY_FUNCTIONS
+from .._model import Branch, EquilibriumModel, Param, Transition
+from .._symbolic import E, G, H, log2cosh, logH, mills
 
 __all__ = [
     "LocalEntropy", "IsingTeacherMargin", "KernelModel",
@@ -240,7 +240,7 @@ class _FPKernel:
         f = log2cosh(_Msym)
         ftab = _derivative_table(f, _Msym)
         self._f = _lambdify((_Msym,), ftab.values())
-        from ..solvers._quadrature import gauss_hermite
+        from ...solvers._quadrature import gauss_hermite
         n0, lw0 = gauss_hermite(n_z0)
         n1, lw1 = gauss_hermite(n_z1)
         nz, lwz = gauss_hermite(n_z)
@@ -404,7 +404,7 @@ def reference_state(alpha_value, kappa_tilde_value=0.0, teacher=False):
     entropy of the margin-:math:`\tilde\kappa` solutions). Teacher: ``perceptron.ising_teacher``
     on the poorly generalising branch (:math:`\tilde q = R`). α = 0 gives ``(0, 0, ln 2)``.
     """
-    from ..solvers import solve
+    from ...solvers import solve
     a = float(alpha_value)
     if a == 0:
         return 0.0, 0.0, math.log(2.0)
@@ -423,7 +423,7 @@ def reference_state(alpha_value, kappa_tilde_value=0.0, teacher=False):
 def binary_kappa_max(alpha_value):
     r"""Binary-perceptron maximal margin :math:`\kappa_{max}(\alpha)`: the κ where the RS entropy
     of ``perceptron.binary_storage`` vanishes (spec §3), by ``brentq``."""
-    from ..solvers import solve
+    from ...solvers import solve
     a = float(alpha_value)
     if not (0 < a < 0.8330786):
         raise InvalidParameterError(
@@ -554,7 +554,7 @@ class LocalEntropy(_FPBase):
 
     Examples
     --------
-    >>> from phasekit.theory.local_entropy import local_entropy_curve
+    >>> from phasekit.theory.replica.local_entropy import local_entropy_curve
     >>> c = local_entropy_curve(0.5, d=[0.3388075, 0.2])
     >>> round(float(c.entropy[0]), 6)
     0.31439
@@ -567,7 +567,7 @@ class LocalEntropy(_FPBase):
 
     @staticmethod
     def _start(p):
-        from .._registry import get_model
+        from ..._registry import get_model
         return get_model("perceptron.local_entropy").exact_start(p)
 
     @property
@@ -716,7 +716,7 @@ def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, to
     -------
     LocalEntropyCurve
     """
-    from .._registry import get_model
+    from ..._registry import get_model
     a = ALPHA.validate(alpha_value, "local_entropy_curve")
     kap = KAPPA.validate(kappa_value, "local_entropy_curve")
     if kappa_tilde is None:
@@ -768,7 +768,7 @@ def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, to
 
 def _continue_to(model, c3, hist, target, tol, max_sub=6):
     """Advance the continuation in ``hist`` to ``target``, halving the step on failure."""
-    from ..solvers._continuation import advance_path
+    from ...solvers._continuation import advance_path
 
     def correct(dt, pred):
         x, phi, g, dd, ok, _ = _newton(model, (*c3, dt), pred, tol)

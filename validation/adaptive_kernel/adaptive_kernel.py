@@ -40,8 +40,8 @@ import numpy as np
 import scipy.linalg as sl
 import scipy.special as sc
 
-from .._errors import InvalidParameterError
-from ._common import SimStats, spawn_rngs
+from ..._errors import InvalidParameterError
+from .._common import SimStats, spawn_rngs
 
 __all__ = ["CubicData", "make_cubic_data", "SamplerConfig", "SamplerState", "PosteriorSampler", "SampleTrace",
            "ChainEstimate", "autocorr_time", "chain_estimate", "erf_fast", "nngp_erf_kernel", "nngp_ridge_control",
@@ -401,7 +401,7 @@ class FiniteNReference:
 def _gp_projection(params, data, b, c, n_features, u_q, z_perp):
     """f1 and f3/ε of the GP posterior mean, random-feature kernel from p(q | b, c) (inverse CDF
     of fixed uniforms ``u_q``, fixed Gaussian ``z_perp`` for w_⊥: common random numbers)."""
-    from ..theory.adaptive_kernel import cubic_q_density
+    from ...theory.adaptive_kernel.adaptive_kernel import cubic_q_density
     qg, _, w = cubic_q_density(params, b, c)
     cdf = np.cumsum(w)
     qs = np.interp(u_q, cdf / cdf[-1], qg)
@@ -436,7 +436,7 @@ angle_{p(w)}`,
     shapes p(w) (near the transition p(w) is very sensitive to it, so it is not estimated by a
     single re-substitution).
     """
-    from ..theory.adaptive_kernel import cubic_finite_d
+    from ...theory.adaptive_kernel.adaptive_kernel import cubic_finite_d
     if int(n_features) < 100 or int(repeats) < 2:
         raise InvalidParameterError(f"The 'n_features' and 'repeats' parameters of finite_n_reference must be ints >= 100 "
                                     f"and >= 2. Got {n_features!r}, {repeats!r} instead.")
@@ -467,7 +467,7 @@ def nngp_erf_kernel(X1, X2, sigma_a2, sigma_w2):
 def nngp_ridge_control(data: CubicData, sigma2, sigma_a2, sigma_w2, *, n_test=20000, seed=0):
     """GP (NNGP erf kernel) posterior mean trained on ``data``; projections f1 = E[f H1] and
     f3/ε = E[f H3]/(6ε) on ``n_test`` fresh Gaussian points, as :class:`SimStats` (test-set MC error)."""
-    from ._common import estimate
+    from .._common import estimate
     rng = np.random.default_rng(seed)
     K = nngp_erf_kernel(data.X, data.X, sigma_a2, sigma_w2)
     alpha = np.linalg.solve(K + sigma2 * np.eye(K.shape[0]), data.y)
