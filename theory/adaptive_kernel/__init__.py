@@ -7,7 +7,7 @@ for one release).
 from ..._families import forward_attributes
 from . import adaptive_kernel
 from .adaptive_kernel import *  # noqa: F401,F403
-from .adaptive_kernel import __all__
+from .adaptive_kernel import __all__  # noqa: F401
 
 __getattr__ = forward_attributes(__name__, adaptive_kernel)
 del forward_attributes

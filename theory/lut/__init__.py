@@ -7,7 +7,7 @@ for one release).
 from ..._families import forward_attributes
 from . import lut
 from .lut import *  # noqa: F401,F403
-from .lut import __all__
+from .lut import __all__  # noqa: F401
 
 __getattr__ = forward_attributes(__name__, lut)
 del forward_attributes

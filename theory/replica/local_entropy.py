@@ -80,12 +80,17 @@ from ..._registry import register_model
 from .._compile import NUMPY_FUNCTIONS
 from .._model import Branch, EquilibriumModel, Param, Transition
 from .._symbolic import E, G, H, log2cosh, logH, mills
+from ...solvers._quadrature import tanh_sinh, truncated_nodes
 
 __all__ = [
     "LocalEntropy", "IsingTeacherMargin", "KernelModel",
     "LocalEntropyCurve", "local_entropy_curve", "reference_state", "binary_kappa_max",
     "alpha_le", "le_criterion", "LocalEntropyTransition", "fp_energetic_reference",
+    "FPKernel", "derivative_table",
 ]
+
+#: Former private name (the rule now lives in :mod:`phasekit.solvers._quadrature`).
+_tanh_sinh = tanh_sinh
 
 # --------------------------------------------------------------------------- symbols
 alpha, kappa, kt, d = sp.symbols("alpha kappa kappa_tilde d", real=True)
@@ -158,7 +163,7 @@ def fp_free_entropy_symbolic(teacher=False):
 
 
 # --------------------------------------------------------------------------- numeric kernel
-def _derivative_table(f, arg, extra=None, orders=((0, 0), (1, 0), (2, 0), (3, 0), (4, 0))):
+def derivative_table(f, arg, extra=None, orders=((0, 0), (1, 0), (2, 0), (3, 0), (4, 0))):
     """sympy derivatives d^n/d arg^n d^m/d extra^m of ``f`` for (n, m) in ``orders``."""
     out = {}
     for n, m in orders:
@@ -173,40 +178,13 @@ def _lambdify(args, exprs):
     return sp.lambdify(args, list(exprs), modules=[NUMPY_FUNCTIONS, "numpy", "scipy"], cse=True)
 
 
-@functools.lru_cache(maxsize=8)
-def _tanh_sinh(h=0.12, xmax=3.3):
-    """Tanh–sinh nodes U in (0,1) with 1-U accurate; weights normalised to sum 1."""
-    x = h * np.arange(-int(round(xmax / h)), int(round(xmax / h)) + 1)
-    s = math.pi * np.sinh(x)
-    U = sc.expit(s)
-    V = sc.expit(-s)                                   # 1 - U without cancellation
-    w = h * math.pi * np.cosh(x) * U * V
-    keep = (U > 0) & (V > 0) & (w > 1e-300)
-    w = w[keep] / w[keep].sum()
-    return U[keep], V[keep], w
-
-
-def truncated_nodes(u0, U, V):
-    r"""Nodes :math:`u_1 = H^{-1}(U H(u_0))` of the truncated Gaussian :math:`u_1 \ge u_0`.
-
-    Accurate in both tails: through ``ndtri_exp`` when :math:`U H(u_0) \le 1/2`, else through
-    :math:`\Phi(u_1) = (1-U) + U\Phi(u_0)`.
-    """
-    u0 = np.asarray(u0, float)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        la = np.log(U) + sc.log_ndtr(-u0)
-        a = -sc.ndtri_exp(np.minimum(la, 0.0))
-        b = sc.ndtri(V + U * sc.ndtr(u0))
-    return np.where(la <= math.log(0.5), a, b)
-
-
 _Asym = sp.Symbol("A", real=True)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _SQRT_HALF = math.sqrt(0.5)
 _Msym = sp.Symbol("m", real=True)
 
 
-class _FPKernel:
+class FPKernel:
     r"""Vectorised S_FP, gradient and Hessian in (q, t, qhat, that, phat), and dS_FP/dd.
 
     Both Gaussian-smoothed terms have the form :math:`\Phi(a, \sigma) = E_z F(a + \sqrt\sigma z)`
@@ -224,7 +202,7 @@ class _FPKernel:
     def __init__(self, teacher=False, *, n_z0=36, n_z1=24, h_u=0.16, h_ent=0.1, n_z=80):
         self.teacher = teacher
         F = logH((kappa - _Asym) / sp.sqrt(1 - q))
-        tab = _derivative_table(F, _Asym, q, ((0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (0, 1), (1, 1),
+        tab = derivative_table(F, _Asym, q, ((0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (0, 1), (1, 1),
                                               (2, 1), (0, 2)))
         # every derivative is a polynomial in x = (kappa - A)/sqrt(1-q), r = mills(x), L = logH(x)
         # and 1/sqrt(1-q): evaluate the three special values once per node
@@ -238,7 +216,7 @@ class _FPKernel:
         self._F_keys = list(tab)
         self._F_red = sp.lambdify((q, xs, rs, Ls), red, modules=["numpy"], cse=True)
         f = log2cosh(_Msym)
-        ftab = _derivative_table(f, _Msym)
+        ftab = derivative_table(f, _Msym)
         self._f = _lambdify((_Msym,), ftab.values())
         from ...solvers._quadrature import gauss_hermite
         n0, lw0 = gauss_hermite(n_z0)
@@ -247,7 +225,7 @@ class _FPKernel:
         self._z0, self._w0 = n0[0], np.exp(lw0)
         self._z1, self._w1 = n1[0], np.exp(lw1)
         self._z, self._wz = nz[0], np.exp(lwz)
-        self._U, self._V, self._wu = _tanh_sinh(h_u)
+        self._U, self._V, self._wu = tanh_sinh(h_u)
         k = int(round(10.0 / h_ent))
         self._zt = h_ent * np.arange(-k, k + 1)
         wt = np.exp(-0.5 * self._zt**2)
@@ -503,7 +481,7 @@ class _FPBase(KernelModel):
 
     @functools.cached_property
     def kernel(self):
-        return _FPKernel(self.teacher)
+        return FPKernel(self.teacher)
 
     def reference(self, alpha_value, kappa_tilde_value):
         return reference_state(float(alpha_value), 0.0 if self.teacher else float(kappa_tilde_value),

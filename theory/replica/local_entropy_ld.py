@@ -124,7 +124,7 @@ import scipy.optimize as so
 import scipy.special as sc
 
 from ..._errors import InvalidParameterError
-from .local_entropy import _tanh_sinh, truncated_nodes
+from ...solvers._quadrature import tanh_sinh, truncated_nodes
 
 __all__ = ["LDState", "ld_local_entropy", "ld_curve", "LDCurve", "ld_criterion", "ld_alpha_u",
            "LDTransition", "ld_free_entropy_terms", "ld_sigma_zero"]
@@ -203,7 +203,7 @@ def _energetic(o, p, y, grid, kappa=0.0, want_dy=False):
         return None
     z0, w0 = _gh(grid.n_z0)
     z1, w1 = _gh(grid.n_e1)
-    U, V, wu = _tanh_sinh(grid.h_u)
+    U, V, wu = tanh_sinh(grid.h_u)
     u0 = (kappa - math.sqrt(Q) * z0) / math.sqrt(1 - Q)
     u1 = truncated_nodes(u0, U, V)                                        # (z0, U)
     lnHu0 = sc.log_ndtr(-u0)

@@ -77,7 +77,7 @@ the pair :math:`(v, z_0)` is rotated to the reference's common field
 :math:`w=(\tilde Rv+\sqrt{\tilde q-\tilde R^2}z_0)/\sqrt{\tilde q}\sim N(0,1)` (Gauss–Hermite) and
 the teacher field given :math:`w`, :math:`v = \rho w+\sqrt{1-\rho^2}\zeta`,
 :math:`\rho=\tilde R/\sqrt{\tilde q}`, truncated at :math:`v>0` (weight :math:`2H(-\rho w/\sqrt{1-\rho^2})`,
-nodes :func:`~phasekit.theory.local_entropy.truncated_nodes`, tanh–sinh); :math:`u_1` likewise;
+nodes :func:`~phasekit.solvers._quadrature.truncated_nodes`, tanh–sinh); :math:`u_1` likewise;
 :math:`z_1` Gauss–Hermite. At the exact point the integrand depends on :math:`w` only, which makes
 :math:`S_{FP}=s_{ref}` hold to the accuracy of a 1-D rule. Derivatives in the Gaussian variances
 come from the heat equation (no :math:`1/\sqrt{\cdot}` at the exact point, where both vanish).
@@ -102,7 +102,8 @@ from ..._errors import InvalidParameterError, SaddlePointNotConverged
 from ..._registry import register_model
 from .._model import Branch, Param
 from .._symbolic import E, G, H, log2cosh, logH, mills
-from .local_entropy import ALPHA, DIST, KernelModel, _tanh_sinh, truncated_nodes
+from ...solvers._quadrature import tanh_sinh, truncated_nodes
+from .local_entropy import ALPHA, DIST, KernelModel
 
 __all__ = ["TeacherLocalEntropy", "TeacherFPKernel", "TeacherLocalEntropyCurve", "teacher_local_entropy_curve",
            "teacher_reference_state", "teacher_kappa_max", "teacher_fp_free_entropy", "teacher_fp_stationarity"]
@@ -225,8 +226,8 @@ class TeacherFPKernel:
         self._z1, self._w1 = z1n, w1 / w1.sum()
         zn, wz = np.polynomial.hermite_e.hermegauss(n_z)
         self._z, self._wz = zn, wz / wz.sum()
-        self._Uv, self._Vv, self._wv = _tanh_sinh(h_v)
-        self._Uu, self._Vu, self._wu = _tanh_sinh(h_u)
+        self._Uv, self._Vv, self._wv = tanh_sinh(h_v)
+        self._Uu, self._Vu, self._wu = tanh_sinh(h_u)
         k = int(round(10.0 / h_ent))
         self._zt = h_ent * np.arange(-k, k + 1)
         wt = np.exp(-0.5 * self._zt**2)

@@ -109,7 +109,8 @@ from .._model import Branch, EquilibriumModel, Param, Transition
 from .._symbolic import E, H, log2cosh, logH
 
 __all__ = ["RandomFeatureStorage", "RandomFeatureLeadingOrder", "random_feature_constants",
-           "latent_entropy_rs", "rf_energetic", "RFThresholds", "rf_thresholds"]
+           "latent_entropy_rs", "rf_energetic", "RFThresholds", "rf_thresholds", "feature_overlaps",
+           "binary_entropic", "check_positive"]
 
 # --------------------------------------------------------------------------- symbols
 alpha, gam, mu1s = sp.symbols("alpha gamma mu1", real=True)
@@ -184,7 +185,8 @@ def latent_entropy_rs():
     return readable
 
 
-def _overlaps(m_, pd_, p_, q_, mu1_):
+def feature_overlaps(m_, pd_, p_, q_, mu1_):
+    """Gaussian-equivalent overlaps (M, Q0, Q1) of the features from the latent overlaps (m, pd, p, q)."""
     mus2 = 1 - mu1_**2
     return mu1_ * m_, mu1_**2 * pd_ + mus2, mu1_**2 * p_ + mus2 * q_
 
@@ -195,7 +197,8 @@ def rf_energetic(M, Q0, Q1, rho=1):
     return 2 * E(H(-M * zeta / sp.sqrt(rho * Q1 - M**2)) * logH(-sp.sqrt(Q1) * zeta / sp.sqrt(Q0 - Q1)), zeta)
 
 
-def _binary_entropic():
+def binary_entropic():
+    """RS entropic term of binary weights, -qhat (1 - q)/2 + E ln 2cosh(sqrt(qhat) z), in sympy."""
     return -qhat * (1 - q) / 2 + E(log2cosh(sp.sqrt(qhat) * z), z)
 
 
@@ -250,11 +253,11 @@ class RandomFeatureStorage(EquilibriumModel):
 
     def overlaps(self):
         """(M, Q0, Q1) of the Gaussian-equivalent fields as sympy expressions."""
-        return _overlaps(m, pd, p, q, mu1s)
+        return feature_overlaps(m, pd, p, q, mu1s)
 
     def free_entropy(self):
         M, Q0, Q1 = self.overlaps()
-        return _binary_entropic() + latent_entropy_rs() / gam + alpha * rf_energetic(M, Q0, Q1)
+        return binary_entropic() + latent_entropy_rs() / gam + alpha * rf_energetic(M, Q0, Q1)
 
     def observables(self):
         M, Q0, Q1 = self.overlaps()
@@ -288,7 +291,7 @@ class RandomFeatureLeadingOrder(EquilibriumModel):
     nodes = {1: 121}
 
     def overlaps(self):
-        return _overlaps(sp.sqrt(gam) * R_, 1 + gam * R_**2, q + gam * R_**2, q, mu1s)
+        return feature_overlaps(sp.sqrt(gam) * R_, 1 + gam * R_**2, q + gam * R_**2, q, mu1s)
 
     def free_entropy(self):
         M, Q0, Q1 = self.overlaps()
@@ -350,7 +353,8 @@ class RFThresholds:
     message: str
 
 
-def _check_pos(v, name, where, hi=math.inf, hi_closed=False):
+def check_positive(v, name, where, hi=math.inf, hi_closed=False):
+    """``float(v)`` if it lies in (0, hi) (or (0, hi]), else :class:`InvalidParameterError`."""
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -401,10 +405,10 @@ def rf_thresholds(p_over_d, gammas=None, *, mu1=None, model=None, tol=1e-10, xto
     """
     from ...solvers import solve
     where = "rf_thresholds"
-    rho = _check_pos(p_over_d, "p_over_d", where)
-    mu = math.sqrt(2 / math.pi) if mu1 is None else _check_pos(mu1, "mu1", where, 1.0, hi_closed=True)
-    _check_pos(tol, "tol", where)
-    _check_pos(xtol, "xtol", where)
+    rho = check_positive(p_over_d, "p_over_d", where)
+    mu = math.sqrt(2 / math.pi) if mu1 is None else check_positive(mu1, "mu1", where, 1.0, hi_closed=True)
+    check_positive(tol, "tol", where)
+    check_positive(xtol, "xtol", where)
     model = RandomFeatureStorage() if model is None else model
     if gammas is None:
         gammas = np.geomspace(max(0.4 * rho, rho / 3.0), 4 * rho, 25)

@@ -97,7 +97,7 @@ Results (sign activation, κ = 0, monotone criterion, this implementation, xtol 
   (robust-ensemble) thresholds.
 
 Numerics: :math:`\nu\ge0` and :math:`u_1\ge\tilde u_0` by the tanh–sinh rule after
-:math:`u = H^{-1}(UH(u_0))` (:func:`~phasekit.theory.local_entropy.truncated_nodes`), :math:`z_0, z_1`
+:math:`u = H^{-1}(UH(u_0))` (:func:`~phasekit.solvers._quadrature.truncated_nodes`), :math:`z_0, z_1`
 by Gauss–Hermite, σ-derivatives by Gaussian integration by parts; Newton with the analytic Hessian,
 continuation in d from the exact point.
 """
@@ -115,9 +115,10 @@ import sympy as sp
 from ..._errors import InvalidParameterError, SaddlePointNotConverged
 from .._model import Param
 from .._symbolic import E, H, logH, mills
-from .local_entropy import _FPKernel, _tanh_sinh, truncated_nodes, _derivative_table
-from .random_features import (RandomFeatureStorage, latent_entropy_rs, _binary_entropic,
-                              _overlaps, _check_pos, rf_thresholds)
+from ...solvers._quadrature import tanh_sinh, truncated_nodes
+from .local_entropy import FPKernel, derivative_table
+from .random_features import (RandomFeatureStorage, binary_entropic, check_positive, feature_overlaps,
+                              latent_entropy_rs, rf_thresholds)
 
 __all__ = ["RFMarginReference", "rf_energetic_margin", "latent_fp_entropy_rs", "latent_fp_entropy_derived",
            "rf_fp_energetic_symbolic", "rf_reference_state", "rf_kappa_max", "RFLocalEntropyCurve",
@@ -153,7 +154,7 @@ class RFMarginReference(RandomFeatureStorage):
 
     def free_entropy(self):
         M, Q0, Q1 = self.overlaps()
-        return _binary_entropic() + latent_entropy_rs() / gam + alpha * rf_energetic_margin(M, Q0, Q1)
+        return binary_entropic() + latent_entropy_rs() / gam + alpha * rf_energetic_margin(M, Q0, Q1)
 
     @property
     def transitions(self):
@@ -313,7 +314,7 @@ class _RFFPKernel:
         Asym, Dsym, xs, rs, Ls = sp.symbols("A Delta x_arg r_mills L_logH", real=True)
         F = logH((kap - Asym) / sp.sqrt(Dsym))
         keys = ((0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (0, 1), (1, 1), (2, 1), (0, 2))
-        tab = _derivative_table(F, Asym, Dsym, keys)
+        tab = derivative_table(F, Asym, Dsym, keys)
         arg = (kap - Asym) / sp.sqrt(Dsym)
         red = [e.subs({logH(arg): Ls}).subs({mills(arg): rs}).subs(Asym, kap - xs * sp.sqrt(Dsym)) for e in tab.values()]
         red = [e.subs({logH(xs): Ls, mills(xs): rs}) for e in red]
@@ -326,12 +327,12 @@ class _RFFPKernel:
         n1, lw1 = gauss_hermite(n_z1)
         self._z0, self._w0 = n0[0], np.exp(lw0)
         self._z1, self._w1 = n1[0], np.exp(lw1)
-        Un, Vn, wn = _tanh_sinh(h_nu)
+        Un, Vn, wn = tanh_sinh(h_nu)
         self._nu = np.ravel(truncated_nodes(np.array(0.0), Un, Vn))      # nu >= 0; 2 int_0^inf Dnu = sum(w)
         self._wnu = wn
-        self._U, self._V, self._wu = _tanh_sinh(h_u)
+        self._U, self._V, self._wu = tanh_sinh(h_u)
         self._cache = {}
-        self.entropic_kernel = _FPKernel()
+        self.entropic_kernel = FPKernel()
 
     def _grid(self, ref):
         Mt, Q0t, Q1t, ktv = ref
@@ -428,7 +429,7 @@ class _Setup:
                                           f"converge; the reference must lie inside its SAT phase.")
         self.ref = ref
         self.qt, self.qth = ref["q"], ref["qhat"]
-        Mt, Q0t, Q1t = _overlaps(ref["m"], ref["pd"], ref["p"], ref["q"], mu)
+        Mt, Q0t, Q1t = feature_overlaps(ref["m"], ref["pd"], ref["p"], ref["q"], mu)
         self.ref_y = (float(Mt), float(Q0t), float(Q1t), float(ktv))
         self.free = a == 0
         if self.free:
@@ -607,7 +608,7 @@ class RFLocalEntropyCurve:
 
 
 def _check_mu(mu1, where):
-    return math.sqrt(2 / math.pi) if mu1 is None else _check_pos(mu1, "mu1", where, 1.0, hi_closed=True)
+    return math.sqrt(2 / math.pi) if mu1 is None else check_positive(mu1, "mu1", where, 1.0, hi_closed=True)
 
 
 def rf_local_entropy_curve(alpha_value, gamma_value, d, *, mu1=None, kappa_tilde=None, tol=1e-10,
@@ -636,7 +637,7 @@ def rf_local_entropy_curve(alpha_value, gamma_value, d, *, mu1=None, kappa_tilde
     if not (math.isfinite(a) and a >= 0):
         raise InvalidParameterError(f"The 'alpha' parameter of {where} must be a float in the range [0, inf). "
                                     f"Got {alpha_value!r} instead.")
-    g = _check_pos(gamma_value, "gamma", where)
+    g = check_positive(gamma_value, "gamma", where)
     mu = _check_mu(mu1, where)
     if kappa_tilde is None:
         ktv = 0.0
@@ -699,8 +700,8 @@ def rf_le_criterion(alpha_value, gamma_value, *, mu1=None, d_grid=None):
     interpolation threshold.
     """
     where = "rf_le_criterion"
-    a = _check_pos(alpha_value, "alpha", where)
-    g = _check_pos(gamma_value, "gamma", where)
+    a = check_positive(alpha_value, "alpha", where)
+    g = check_positive(gamma_value, "gamma", where)
     mu = _check_mu(mu1, where)
     grid = _LE_GRID if d_grid is None else np.asarray(d_grid, float)
     try:
@@ -743,9 +744,9 @@ def rf_alpha_le(gamma_value, *, mu1=None, bracket=None, xtol=2e-3, d_grid=None) 
     interpolation threshold at this γ (:func:`rf_interpolation_alpha`).
     """
     where = "rf_alpha_le"
-    g = _check_pos(gamma_value, "gamma", where)
+    g = check_positive(gamma_value, "gamma", where)
     mu = _check_mu(mu1, where)
-    _check_pos(xtol, "xtol", where)
+    check_positive(xtol, "xtol", where)
     if bracket is None:
         ac = rf_interpolation_alpha(g, mu1=mu)
         bracket = (0.55, 0.97 * ac)
@@ -780,7 +781,7 @@ def rf_interpolation_alpha(gamma_value, *, mu1=None):
     ``perceptron.random_features`` in α (``brentq``, continuation from α = 0.5)."""
     from ...solvers import solve
     from .random_features import RandomFeatureStorage
-    g = _check_pos(gamma_value, "gamma", "rf_interpolation_alpha")
+    g = check_positive(gamma_value, "gamma", "rf_interpolation_alpha")
     mu = _check_mu(mu1, "rf_interpolation_alpha")
     model = RandomFeatureStorage()
     last = {"x": None}
@@ -827,7 +828,7 @@ def rf_le_thresholds(p_over_d, gammas, *, mu1=None, xtol=2e-3) -> RFLEThresholds
     (local entropy; ``brentq`` in γ on the criterion between the grid points where it changes sign).
     """
     where = "rf_le_thresholds"
-    rho = _check_pos(p_over_d, "p_over_d", where)
+    rho = check_positive(p_over_d, "p_over_d", where)
     mu = _check_mu(mu1, where)
     g = np.atleast_1d(np.asarray(gammas, dtype=float))
     if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)) or np.any(g <= 0):

@@ -7,7 +7,7 @@ for one release).
 from ..._families import forward_attributes
 from . import transport
 from .transport import *  # noqa: F401,F403
-from .transport import __all__
+from .transport import __all__  # noqa: F401
 
 __getattr__ = forward_attributes(__name__, transport)
 del forward_attributes

@@ -4,9 +4,9 @@ The simulation's public names are re-exported here, so ``phasekit.validation.ada
 working (other names of the former flat module are forwarded for one release).
 """
 from ..._families import forward_attributes
-from . import adaptive_kernel, adaptive_kernel_checks
+from . import adaptive_kernel, adaptive_kernel_checks  # noqa: F401  (registers the checks)
 from .adaptive_kernel import *  # noqa: F401,F403
-from .adaptive_kernel import __all__
+from .adaptive_kernel import __all__  # noqa: F401
 
 __getattr__ = forward_attributes(__name__, adaptive_kernel)
 del forward_attributes

@@ -42,7 +42,8 @@ __all__ = [
     "gd_cluster", "CollidedFraction", "collided_fraction",
     "Adam", "AutoencoderConfig", "TrainingRun", "phase_label", "first_crossing",
     "train_autoencoder", "PhaseDiagram", "lr_phase_diagram", "fit_boundary_slope",
-    "silhouette", "PHASES",
+    "silhouette", "PHASES", "seed_of", "init_mlp", "mlp_forward", "mlp_backward", "run_grid",
+    "assemble_phase_diagram",
 ]
 
 PHASES = ("generalization", "grokking", "memorization", "confusion")
@@ -53,7 +54,8 @@ def _bad(name, where, what, value):
         f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
 
 
-def _seed_of(rng):
+def seed_of(rng):
+    """The seed recorded for ``rng``: the int itself, else None (a Generator was passed)."""
     return int(rng) if isinstance(rng, (int, np.integer)) else None
 
 
@@ -199,7 +201,7 @@ def closure_accuracy(m: int, *, n: int = 30, k: int = 3, n_sets: int = 10,
         raise _bad("k", where, f"a divisor of n={n}", k)
     if method not in ("exact", "closure"):
         raise _bad("method", where, "one of 'exact', 'closure'", method)
-    seed = _seed_of(rng)
+    seed = seed_of(rng)
     rng = np.random.default_rng(rng)
     R = equivalence_labels(n, k)
     accs, knowns, esss = [], [], []
@@ -277,7 +279,7 @@ def ode_repon_runs(n_runs: int = 1000, *, eta_A: float = 0.5, eta_x: float = 1.0
     """Integrate Eq. 10 (RK45) from ``(a0, c0) ~ N(0, 1)`` until ``min(|a|, |c|) < 1e-6`` or
     ``t = 1e4/min(eta_A, eta_x)``; check conservation of ``C`` and the fate against ``sign C``."""
     from scipy.integrate import solve_ivp
-    seed = _seed_of(rng)
+    seed = seed_of(rng)
     rng = np.random.default_rng(rng)
     y0s = rng.standard_normal((n_runs, 2))
     T = 1e4 / min(eta_A, eta_x)
@@ -364,7 +366,7 @@ def gd_matrix_repon(n_systems: int = 20, *, d_o: int = 3, d_e: int = 2, eta_A: f
     Measured rows: collision flag and final ``|r|^2``; predicted: ``lambda_min(Q0) > 0`` and
     ``eta_x |lambda_min(Q0)|`` (0 on collision).
     """
-    seed = _seed_of(rng)
+    seed = seed_of(rng)
     rng = np.random.default_rng(rng)
     A = sigma_a * rng.standard_normal((n_systems, d_o, d_e))
     r0 = sigma_c * rng.standard_normal((n_systems, d_e))
@@ -464,7 +466,7 @@ def collided_fraction(rhos=(0.25, 0.5, 1.0, 2.0, 4.0), times=(100.0, 400.0, 1e4,
     Times up to ``T_gd`` are reached by Euler/GD on Eq. 10 (the full-loss GD on the invariant
     set); longer times use :func:`phasekit.theory.geneft.two_repon_solution`.
     """
-    seed = _seed_of(rng)
+    seed = seed_of(rng)
     rng = np.random.default_rng(rng)
     rhos = np.asarray(rhos, float)
     times = np.asarray(times, float)
@@ -636,7 +638,8 @@ def phase_label(step_train, step_test, delay_threshold: int = 1000) -> str:
     return "generalization" if step_test - step_train < delay_threshold else "grokking"
 
 
-def _init_mlp(rng, sizes, dtype):
+def init_mlp(rng, sizes, dtype):
+    """Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights and biases of an MLP with layer ``sizes``."""
     Ws, bs = [], []
     for fi, fo in zip(sizes[:-1], sizes[1:]):
         bound = 1.0 / math.sqrt(fi)
@@ -645,7 +648,11 @@ def _init_mlp(rng, sizes, dtype):
     return Ws, bs
 
 
-def _mlp_forward(X, Ws, bs):
+#: Former private name, still used by tests and benchmarks.
+_init_mlp = init_mlp
+
+
+def mlp_forward(X, Ws, bs):
     """tanh MLP forward; returns the output and the layer inputs (post-activation)."""
     hs = [X]
     h = X
@@ -659,7 +666,7 @@ def _mlp_forward(X, Ws, bs):
     return out, hs
 
 
-def _mlp_backward(gout, hs, Ws, need_input_grad=True):
+def mlp_backward(gout, hs, Ws, need_input_grad=True):
     """Gradients of the weights and of the input, given d loss / d output (in place where safe)."""
     L = len(Ws)
     gW = [None] * L
@@ -713,25 +720,25 @@ class _AutoencoderModel:
         self.E = (cfg.enc_init * rng.standard_normal((cfg.n, cfg.d))).astype(dt)
         d_in = 2 * cfg.d if cfg.mode == 1 else cfg.d
         sizes = [d_in] + [cfg.width] * (cfg.depth - 1) + [1]
-        self.Ws, self.bs = _init_mlp(rng, sizes, dt)
+        self.Ws, self.bs = init_mlp(rng, sizes, dt)
         self.opt_enc = Adam([self.E], lr=cfg.eta_enc)
         self.opt_dec = Adam(self.Ws + self.bs, lr=cfg.eta_dec, weight_decay=cfg.weight_decay)
         self._oh_key = None
 
     def logits(self, i1, i2):
         X, _ = _combine(self.E, i1, i2, self.cfg.mode)
-        out, _ = _mlp_forward(X, self.Ws, self.bs)
+        out, _ = mlp_forward(X, self.Ws, self.bs)
         return out[:, 0]
 
     def loss_and_grads(self, i1, i2, t):
         """BCE-with-logits loss (batch mean) and gradients ``[dE] + dWs + dbs``."""
         cfg = self.cfg
         X, diff = _combine(self.E, i1, i2, cfg.mode)
-        out, hs = _mlp_forward(X, self.Ws, self.bs)
+        out, hs = mlp_forward(X, self.Ws, self.bs)
         z = out[:, 0]
         loss = float(np.mean(np.logaddexp(0.0, z) - t * z))
         g = ((1.0 / (1.0 + np.exp(-z)) - t) / z.size)[:, None].astype(out.dtype)
-        gW, gb, gX = _mlp_backward(g, hs, self.Ws)
+        gW, gb, gX = mlp_backward(g, hs, self.Ws)
         if self._oh_key is not i1:
             self._oh_key, self._oh = i1, _onehots(i1, i2, cfg.n, self.E.dtype)
         gE = _combine_backward(gX, self.E, self._oh, cfg.mode, diff)
@@ -755,7 +762,7 @@ def train_autoencoder(config: AutoencoderConfig | None = None, *, rng=None,
     True
     """
     cfg = dataclasses.replace(config or AutoencoderConfig(), **overrides)
-    seed = _seed_of(rng)
+    seed = seed_of(rng)
     rng = np.random.default_rng(rng)
     R = relation_labels(cfg.relation, cfg.n)
     N = cfg.n * cfg.n
@@ -898,7 +905,7 @@ def _cell_autoencoder(args):
         return ("error", None, None, float("nan"), f"{type(exc).__name__}: {exc}")
 
 
-def _run_grid(cell_fn, tasks, n_jobs, executor, progress):
+def run_grid(cell_fn, tasks, n_jobs, executor, progress):
     """Run ``cell_fn`` over tasks serially, in a process pool, or in a given executor."""
     from tqdm.auto import tqdm
     results = [None] * len(tasks)
@@ -934,7 +941,8 @@ def _run_grid(cell_fn, tasks, n_jobs, executor, progress):
     return results
 
 
-def _assemble(eta_x, eta_y, seeds, results, model, config):
+def assemble_phase_diagram(eta_x, eta_y, seeds, results, model, config):
+    """A :class:`PhaseDiagram` from the per-cell results of :func:`run_grid` (row-major in eta_x, eta_y, seed)."""
     shape = (len(eta_x), len(eta_y), len(seeds))
     phases = np.empty(shape, dtype=object)
     st = np.full(shape, np.nan)
@@ -977,5 +985,5 @@ def lr_phase_diagram(eta_enc_values=(3e-4, 1e-3, 3e-3), eta_dec_values=(1e-3, 1e
     cfg = config or AutoencoderConfig()
     tasks = [(dataclasses.replace(cfg, eta_enc=float(ex), eta_dec=float(ey)), int(sd))
              for ex in eta_enc_values for ey in eta_dec_values for sd in seeds]
-    res = _run_grid(_cell_autoencoder, tasks, n_jobs, executor, progress)
-    return _assemble(eta_enc_values, eta_dec_values, seeds, res, "geneft.autoencoder", cfg)
+    res = run_grid(_cell_autoencoder, tasks, n_jobs, executor, progress)
+    return assemble_phase_diagram(eta_enc_values, eta_dec_values, seeds, res, "geneft.autoencoder", cfg)

@@ -21,7 +21,7 @@ from . import liu as vl
 from .._common import figure, save_figure, write_csv
 
 __all__ = ["check_statics", "check_repons", "check_autoencoder", "check_liu_toy",
-           "check_liu_parallelograms"]
+           "check_liu_parallelograms", "phase_grid_figure"]
 
 
 
@@ -222,7 +222,8 @@ def check_repons(out_dir, *, quick=False, seed=0) -> CheckResult:
 
 
 # --------------------------------------------------------------------------------------------
-def _phase_grid_figure(ax, pd, title, xlabel, ylabel):
+def phase_grid_figure(ax, pd, title, xlabel, ylabel):
+    """Draw the majority phase of each cell of a :class:`PhaseDiagram` on ``ax`` (log-log, slope in the title)."""
     colors = {"generalization": "tab:green", "grokking": "tab:orange",
               "memorization": "tab:red", "confusion": "tab:gray", "error": "k"}
     maj = pd.majority()
@@ -336,9 +337,9 @@ def check_autoencoder(out_dir, *, quick=False, seed=0) -> CheckResult:
                              error=st.error_of_mean, n=st.n_samples))
             metrics[f"goldilocks_depth{depth}"] = st.mean
     fig, ax = figure(1, 3 if pd5 is not None else 2)
-    _phase_grid_figure(ax[0], pd, f"mod 3, {steps} steps", "eta_enc", "eta_dec")
+    phase_grid_figure(ax[0], pd, f"mod 3, {steps} steps", "eta_enc", "eta_dec")
     if pd5 is not None:
-        _phase_grid_figure(ax[1], pd5, "5x5, 4000 steps", "eta_enc", "eta_dec")
+        phase_grid_figure(ax[1], pd5, "5x5, 4000 steps", "eta_enc", "eta_dec")
     axe = ax[-1]
     axe.scatter(E[:, 0], E[:, 1], c=labels, cmap="viridis")
     axe.set(title=f"encoder after a generalizing run (silhouette {sil:.2f})", xlabel="E_1",
@@ -424,7 +425,7 @@ def check_liu_toy(out_dir, *, quick=False, seed=0) -> CheckResult:
     ax[1].scatter(sw[:, 2], sw[:, 1], c=sw[:, 0], cmap="viridis")
     ax[1].plot([0, 1], [0, 1], "k:")
     ax[1].set(xlabel="predicted Acc^", ylabel="measured Acc", title="all 55 samples")
-    _phase_grid_figure(ax[2], pd, "Liu toy", "eta_repr", "eta_dec")
+    phase_grid_figure(ax[2], pd, "Liu toy", "eta_repr", "eta_dec")
     figs = (save_figure(fig, out_dir, "liu_toy"),)
     tables = (write_csv(out_dir, "liu_toy", rows),)
     summary = (f"{sum(comp)}/{len(runs)} default runs comprehend; RQI > 0.95 precedes test "

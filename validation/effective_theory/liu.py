@@ -29,8 +29,8 @@ import numpy as np
 from phasekit._errors import InvalidParameterError
 from phasekit.theory.effective_theory import liu as _th
 
-from .geneft import (Adam, PhaseDiagram, TrainingRun, _assemble, _init_mlp, _mlp_backward,
-                     _mlp_forward, _run_grid, _seed_of, first_crossing, phase_label)
+from .geneft import (Adam, PhaseDiagram, TrainingRun, assemble_phase_diagram, first_crossing, init_mlp,
+                     mlp_backward, mlp_forward, phase_label, run_grid, seed_of)
 
 __all__ = ["LiuConfig", "rqi", "predicted_accuracy", "train_liu", "liu_phase_diagram"]
 
@@ -130,11 +130,11 @@ def _loss_and_grads(E, Ws, bs, ia, ib, Osum, T):
     """MSE (mean over batch and outputs) of ``Dec(E_a + E_b)`` to the templates ``T`` and its
     gradients; ``Osum`` is the (batch, p) matrix of one-hot(a) + one-hot(b)."""
     X = E[ia] + E[ib]
-    out, hs = _mlp_forward(X, Ws, bs)
+    out, hs = mlp_forward(X, Ws, bs)
     diff = out - T
     loss = float(np.mean(diff * diff))
     g = (2.0 / diff.size) * diff
-    gW, gb, gX = _mlp_backward(g, hs, Ws)
+    gW, gb, gX = mlp_backward(g, hs, Ws)
     return loss, Osum.T @ gX, gW, gb
 
 
@@ -164,7 +164,7 @@ def train_liu(config: LiuConfig | None = None, *, rng=58, **overrides) -> Traini
     True
     """
     cfg = dataclasses.replace(config or LiuConfig(), **overrides)
-    seed = _seed_of(rng)
+    seed = seed_of(rng)
     rng_ = np.random.default_rng(rng)
     dt = np.dtype(cfg.dtype)
     S = _th.samples(cfg.p)
@@ -176,7 +176,7 @@ def train_liu(config: LiuConfig | None = None, *, rng=58, **overrides) -> Traini
     test = np.nonzero(~mask)[0]
     sums = S.sum(axis=1)
     E = (rng_.uniform(-0.5, 0.5, (cfg.p, cfg.reprs_dim)) * cfg.init_scale_reprs).astype(dt)
-    Ws, bs = _init_mlp(rng_, [cfg.reprs_dim, cfg.width, cfg.width, cfg.output_dim], dt)
+    Ws, bs = init_mlp(rng_, [cfg.reprs_dim, cfg.width, cfg.width, cfg.output_dim], dt)
     for W in Ws + bs:
         W *= cfg.init_scale_nn
     opt_r = Adam([E], lr=cfg.eta_repr, weight_decay=cfg.weight_decay_repr)
@@ -193,7 +193,7 @@ def train_liu(config: LiuConfig | None = None, *, rng=58, **overrides) -> Traini
         opt_r.step([gE])
         opt_d.step(gW + gb)
         if (step + 1) % cfg.eval_every == 0 or step == cfg.steps - 1:
-            o_all, _ = _mlp_forward(E[a_all] + E[b_all], Ws, bs)
+            o_all, _ = mlp_forward(E[a_all] + E[b_all], Ws, bs)
             d2 = (np.sum(o_all * o_all, axis=1)[:, None] - 2 * o_all @ Y.T
                   + np.sum(Y * Y, axis=1)[None, :])
             correct = np.argmin(d2, axis=1) == sums
@@ -240,5 +240,5 @@ def liu_phase_diagram(eta_repr_values=None, eta_dec_values=None, *,
     cfg = config or LiuConfig()
     tasks = [(dataclasses.replace(cfg, eta_repr=float(a), eta_dec=float(b)), int(sd))
              for a in ex for b in ey for sd in seeds]
-    res = _run_grid(_cell_liu, tasks, n_jobs, executor, progress)
-    return _assemble(ex, ey, seeds, res, "liu.toy", cfg)
+    res = run_grid(_cell_liu, tasks, n_jobs, executor, progress)
+    return assemble_phase_diagram(ex, ey, seeds, res, "liu.toy", cfg)

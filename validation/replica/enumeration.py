@@ -37,12 +37,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import numbers
 import threading
 
 import numpy as np
 
-from ..._errors import InvalidParameterError
+from .._common import check_float, check_int, check_seed, fail_parameter, readonly
 
 __all__ = ["count_solutions", "VersionSpace", "version_space", "StorageEnumeration",
            "TeacherStudentEnumeration", "enumerate_storage", "enumerate_teacher_student",
@@ -59,60 +58,17 @@ _NOT_BYTE0 = np.uint64(0xFFFFFFFFFFFFFF00)
 
 
 # ----------------------------------------------------------------------------- input checks
-def _fail(name, where, what, value):
-    raise InvalidParameterError(
-        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
-
-
-def _check_int(value, name, where, low, high=None, odd=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        what = f"{'an odd' if odd else 'an'} int in the range [{low}, {'inf' if high is None else high}]"
-        _fail(name, where, what, value)
-    v = int(value)
-    if v < low or (high is not None and v > high) or (odd and v % 2 == 0):
-        what = f"{'an odd' if odd else 'an'} int in the range [{low}, {'inf' if high is None else high}]"
-        _fail(name, where, what, value)
-    return v
-
-
-def _check_float(value, name, where, low=0.0, high=math.inf, closed="both"):
-    lo_br = "[" if closed in ("both", "left") else "("
-    hi_br = "]" if closed in ("both", "right") and math.isfinite(high) else ")"
-    what = f"a float in the range {lo_br}{low:g}, {'inf' if math.isinf(high) else f'{high:g}'}{hi_br}"
-    if isinstance(value, bool):
-        _fail(name, where, what, value)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        _fail(name, where, what, value)
-    if not math.isfinite(v):
-        _fail(name, where, what, value)
-    lo_ok = v >= low if closed in ("both", "left") else v > low
-    hi_ok = v <= high if closed in ("both", "right") else v < high
-    if not (lo_ok and hi_ok):
-        _fail(name, where, what, value)
-    return v
-
-
-def _check_seed(seed, where):
-    if seed is None:
-        return int(np.random.SeedSequence().entropy)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        _fail("seed", where, "a non-negative int or None", seed)
-    return int(seed)
-
-
 def _check_pm1_rows(patterns, where, name="patterns"):
     x = np.asarray(patterns)
     if x.ndim == 1:
         x = x[None, :]
     if x.ndim != 2 or x.shape[1] == 0:
-        _fail(name, where, "a 2-D array of shape (P, N) with entries ±1", f"array of shape {x.shape}")
+        fail_parameter(name, where, "a 2-D array of shape (P, N) with entries ±1", f"array of shape {x.shape}")
     if x.size and not np.all((x == 1) | (x == -1)):
-        _fail(name, where, "a 2-D array of shape (P, N) with entries ±1", "an array with other entries")
+        fail_parameter(name, where, "a 2-D array of shape (P, N) with entries ±1", "an array with other entries")
     n = x.shape[1]
     if n > N_MAX or n % 2 == 0:
-        _fail(name, where, f"an array with an odd number of columns N in [1, {N_MAX}]",
+        fail_parameter(name, where, f"an array with an odd number of columns N in [1, {N_MAX}]",
               f"an array of shape {x.shape}")
     return x.astype(np.float32)
 
@@ -323,7 +279,7 @@ def _labelled_rows(patterns, labels, where):
     if labels is not None:
         y = np.asarray(labels).reshape(-1)
         if y.shape[0] != rows.shape[0] or not np.all((y == 1) | (y == -1)):
-            _fail("labels", where, f"an array of {rows.shape[0]} entries ±1", labels)
+            fail_parameter("labels", where, f"an array of {rows.shape[0]} entries ±1", labels)
         rows = rows * y[:, None].astype(np.float32)
     return np.ascontiguousarray(rows)
 
@@ -379,19 +335,13 @@ def version_space(patterns, teacher):
     x = _check_pm1_rows(patterns, "version_space")
     t = np.asarray(teacher).reshape(-1)
     if t.shape[0] != x.shape[1] or not np.all((t == 1) | (t == -1)):
-        _fail("teacher", "version_space", f"an array of {x.shape[1]} entries ±1", teacher)
+        fail_parameter("teacher", "version_space", f"an array of {x.shape[1]} entries ±1", teacher)
     # gauge: W' = W*T, x' = x*T makes the teacher all-ones and W·T = sum(W')
     xg = x * t.astype(np.float32)[None, :]
     y = np.where(xg.sum(axis=1) > 0, np.float32(1), np.float32(-1))
     rows = np.ascontiguousarray(xg * y[:, None])
     counts, osums = _enumerate(rows, overlaps=True)
-    return VersionSpace(_readonly(counts), _readonly(osums), x.shape[1])
-
-
-def _readonly(a):
-    a = np.asarray(a)
-    a.setflags(write=False)
-    return a
+    return VersionSpace(readonly(counts), readonly(osums), x.shape[1])
 
 
 def _sem(x):
@@ -533,10 +483,10 @@ def enumerate_storage(n, alpha_max, n_instances, *, seed=0):
     ((20, 8), 128, 1.0)
     """
     where = "enumerate_storage"
-    n = _check_int(n, "n", where, 1, N_MAX, odd=True)
-    alpha_max = _check_float(alpha_max, "alpha_max", where)
-    n_instances = _check_int(n_instances, "n_instances", where, 1)
-    seed = _check_seed(seed, where)
+    n = check_int(n, "n", where, 1, N_MAX, odd=True)
+    alpha_max = check_float(alpha_max, "alpha_max", where)
+    n_instances = check_int(n_instances, "n_instances", where, 1)
+    seed = check_seed(seed, where)
     p_max = _p_max(n, alpha_max)
     counts = np.empty((n_instances, p_max + 1), np.int64)
     for i, rng in enumerate(_instances(seed, n_instances)):
@@ -548,10 +498,10 @@ def enumerate_storage(n, alpha_max, n_instances, *, seed=0):
     n_sat = sat.sum(axis=0)
     p = n_sat / n_instances
     return StorageEnumeration(
-        n=n, alpha=_readonly(np.arange(p_max + 1) / n), counts=_readonly(counts),
-        entropy=_readonly(_nanmean(ent)), entropy_sem=_readonly(_sem(ent)),
-        p_sat=_readonly(p), p_sat_sem=_readonly(np.sqrt(p * (1 - p) / n_instances)),
-        n_sat=_readonly(n_sat), n_instances=n_instances, seed=seed)
+        n=n, alpha=readonly(np.arange(p_max + 1) / n), counts=readonly(counts),
+        entropy=readonly(_nanmean(ent)), entropy_sem=readonly(_sem(ent)),
+        p_sat=readonly(p), p_sat_sem=readonly(np.sqrt(p * (1 - p) / n_instances)),
+        n_sat=readonly(n_sat), n_instances=n_instances, seed=seed)
 
 
 def enumerate_teacher_student(n, alpha_max, n_instances, *, seed=0):
@@ -588,10 +538,10 @@ def enumerate_teacher_student(n, alpha_max, n_instances, *, seed=0):
     (True, True)
     """
     where = "enumerate_teacher_student"
-    n = _check_int(n, "n", where, 1, N_MAX, odd=True)
-    alpha_max = _check_float(alpha_max, "alpha_max", where)
-    n_instances = _check_int(n_instances, "n_instances", where, 1)
-    seed = _check_seed(seed, where)
+    n = check_int(n, "n", where, 1, N_MAX, odd=True)
+    alpha_max = check_float(alpha_max, "alpha_max", where)
+    n_instances = check_int(n_instances, "n_instances", where, 1)
+    seed = check_seed(seed, where)
     p_max = _p_max(n, alpha_max)
     counts = np.empty((n_instances, p_max + 1), np.int64)
     osums = np.empty((n_instances, p_max + 1), np.int64)
@@ -606,8 +556,8 @@ def enumerate_teacher_student(n, alpha_max, n_instances, *, seed=0):
     unique = counts == 1
     pu = unique.mean(axis=0)
     return TeacherStudentEnumeration(
-        n=n, alpha=_readonly(np.arange(p_max + 1) / n), counts=_readonly(counts),
-        overlap=_readonly(overlap), r_mean=_readonly(overlap.mean(axis=0)),
-        r_sem=_readonly(_sem(overlap)), p_unique=_readonly(pu),
-        p_unique_sem=_readonly(np.sqrt(pu * (1 - pu) / n_instances)),
+        n=n, alpha=readonly(np.arange(p_max + 1) / n), counts=readonly(counts),
+        overlap=readonly(overlap), r_mean=readonly(overlap.mean(axis=0)),
+        r_sem=readonly(_sem(overlap)), p_unique=readonly(pu),
+        p_unique_sem=readonly(np.sqrt(pu * (1 - pu) / n_instances)),
         n_instances=n_instances, seed=seed)

@@ -29,8 +29,8 @@ import time
 import numpy as np
 
 from ..._errors import InvalidParameterError
-from .._common import binomial_estimate
-from .enumeration import _check_float, _check_int, _check_seed, count_solutions
+from .._common import binomial_estimate, check_float, check_int, check_seed
+from .enumeration import count_solutions
 
 __all__ = ["LocalEntropyEnumeration", "enumerate_local_entropy", "local_energy", "AlgorithmRun", "sbpi",
            "binaryconnect", "SuccessCurve", "success_curve", "RandomFeatureSAT", "random_feature_sat",
@@ -74,10 +74,10 @@ def _solutions(rows):
 
 def _enumeration_args(where, n, alpha, n_instances, seed, reference):
     """Validated (n, P, n_instances, seed) of an enumeration around a reference solution."""
-    n = _check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
-    alpha = _check_float(alpha, "alpha", where)
-    n_instances = _check_int(n_instances, "n_instances", where, 1)
-    seed = _check_seed(seed, where)
+    n = check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
+    alpha = check_float(alpha, "alpha", where)
+    n_instances = check_int(n_instances, "n_instances", where, 1)
+    seed = check_seed(seed, where)
     if reference not in ("typical", "max_margin"):
         raise InvalidParameterError(f"The 'reference' parameter of {where} must be one of typical, max_margin. "
                                     f"Got {reference!r} instead.")
@@ -539,8 +539,8 @@ def success_curve(algorithm, n, alphas, n_instances, *, seed=0, progress=False, 
     """
     if algorithm in _ALGOS:
         for a in np.asarray(alphas, float).ravel():
-            _check_float(a, "alphas", "success_curve")
-        n_jobs = _check_int(n_jobs, "n_jobs", "success_curve", 1)
+            check_float(a, "alphas", "success_curve")
+        n_jobs = check_int(n_jobs, "n_jobs", "success_curve", 1)
         if algorithm == "sbpi":
             return _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options)
         if n_jobs > 1:
@@ -552,9 +552,9 @@ def success_curve(algorithm, n, alphas, n_instances, *, seed=0, progress=False, 
 def _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options):
     """SBPI on every (alpha, instance) pair at once: one padded batch per worker process."""
     import concurrent.futures as cf
-    n = _check_int(n, "n", "success_curve", 3, None, odd=True)
-    n_instances = _check_int(n_instances, "n_instances", "success_curve", 1)
-    seed = _check_seed(seed, "success_curve")
+    n = check_int(n, "n", "success_curve", 3, None, odd=True)
+    n_instances = check_int(n_instances, "n_instances", "success_curve", 1)
+    seed = check_seed(seed, "success_curve")
     alphas = np.asarray(alphas, float)
     t0 = time.perf_counter()
     pairs = [(i, j) for i in range(alphas.size) for j in range(n_instances)]
@@ -579,8 +579,8 @@ def _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options):
 
 def _success_curve_pool(algorithm, n, alphas, n_instances, seed, progress, batch, n_jobs, options):
     import concurrent.futures as cf
-    n = _check_int(n, "n", "success_curve", 3, None, odd=True)
-    n_instances = _check_int(n_instances, "n_instances", "success_curve", 1)
+    n = check_int(n, "n", "success_curve", 3, None, odd=True)
+    n_instances = check_int(n_instances, "n_instances", "success_curve", 1)
     alphas = np.asarray(alphas, float)
     t0 = time.perf_counter()
     jobs = [(algorithm, n, i, float(a), n_instances, seed, batch, options) for i, a in enumerate(alphas)]
@@ -618,9 +618,9 @@ def _success_curve(algorithm, n, alphas, n_instances, *, seed=0, progress=False,
     if algorithm not in _ALGOS:
         raise InvalidParameterError(f"The 'algorithm' parameter of {where} must be one of "
                                     f"{', '.join(_ALGOS)}. Got {algorithm!r} instead.")
-    n = _check_int(n, "n", where, 3, None, odd=True)
-    n_instances = _check_int(n_instances, "n_instances", where, 1)
-    seed = _check_seed(seed, where)
+    n = check_int(n, "n", where, 3, None, odd=True)
+    n_instances = check_int(n_instances, "n_instances", where, 1)
+    seed = check_seed(seed, where)
     alphas = np.asarray(alphas, float)
     t0 = time.perf_counter()
     it = enumerate(alphas)
@@ -658,10 +658,10 @@ def random_feature_sat(n, d_latent, alpha_max, n_instances, *, seed=0):
     r"""[R] Enumeration P(SAT) for x = sign(F c/√D), y = sign(W_T·c/√D) (Gaussian F, c, W_T),
     binary student sign(W·x), ``n`` odd ≤ 21; counted for every prefix of the pattern list."""
     where = "random_feature_sat"
-    n = _check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
-    d_latent = _check_int(d_latent, "d_latent", where, 1)
-    n_instances = _check_int(n_instances, "n_instances", where, 1)
-    seed = _check_seed(seed, where)
+    n = check_int(n, "n", where, 3, N_MAX_LOCAL, odd=True)
+    d_latent = check_int(d_latent, "d_latent", where, 1)
+    n_instances = check_int(n_instances, "n_instances", where, 1)
+    seed = check_seed(seed, where)
     p_max = int(math.floor(alpha_max * n + 1e-9))
     sat = np.zeros((n_instances, p_max + 1), bool)
     for i, rng in enumerate(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_instances)):

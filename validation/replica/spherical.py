@@ -46,7 +46,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .enumeration import _check_float, _check_int, _check_seed, _fail, _readonly
+from .._common import check_float, check_int, check_seed, fail_parameter, readonly
 
 __all__ = ["cover_count", "cover_probability", "lp_separable", "CoverSimulation", "simulate_cover",
            "MaxMarginResult", "max_margin", "MaxMarginSimulation", "simulate_max_margin"]
@@ -66,8 +66,8 @@ def cover_count(n, p):
     >>> cover_count(2, 4), 2 ** 4
     (8, 16)
     """
-    n = _check_int(n, "n", "cover_count", 1)
-    p = _check_int(p, "p", "cover_count", 0)
+    n = check_int(n, "n", "cover_count", 1)
+    p = check_int(p, "p", "cover_count", 0)
     if p == 0:
         return 1
     return 2 * sum(math.comb(p - 1, k) for k in range(min(n, p)))
@@ -86,7 +86,7 @@ def cover_probability(n, p):
     >>> cover_probability(10, 20)
     Fraction(1, 2)
     """
-    return Fraction(cover_count(n, p), 2 ** _check_int(p, "p", "cover_probability", 0))
+    return Fraction(cover_count(n, p), 2 ** check_int(p, "p", "cover_probability", 0))
 
 
 # ----------------------------------------------------------------------------- LP feasibility
@@ -99,10 +99,10 @@ def _gaussian_instance(rng, p, n):
 def _rows(patterns, labels, where):
     x = np.asarray(patterns, dtype=float)
     if x.ndim != 2 or x.shape[1] == 0 or not np.all(np.isfinite(x)):
-        _fail("patterns", where, "a finite 2-D array of shape (P, N)", f"array of shape {x.shape}")
+        fail_parameter("patterns", where, "a finite 2-D array of shape (P, N)", f"array of shape {x.shape}")
     y = np.asarray(labels, dtype=float).reshape(-1)
     if y.shape[0] != x.shape[0] or not np.all((y == 1) | (y == -1)):
-        _fail("labels", where, f"an array of {x.shape[0]} entries ±1", labels)
+        fail_parameter("labels", where, f"an array of {x.shape[0]} entries ±1", labels)
     return y[:, None] * x
 
 
@@ -223,12 +223,12 @@ def simulate_cover(n, p_values, n_samples, *, seed=0):
     ([1.0, 0.5], 40)
     """
     where = "simulate_cover"
-    n = _check_int(n, "n", where, 1)
-    ps = [_check_int(p, "p_values", where, 0) for p in np.atleast_1d(np.asarray(p_values, dtype=object))]
+    n = check_int(n, "n", where, 1)
+    ps = [check_int(p, "p_values", where, 0) for p in np.atleast_1d(np.asarray(p_values, dtype=object))]
     if not ps:
-        _fail("p_values", where, "a non-empty sequence of ints >= 0", p_values)
-    n_samples = _check_int(n_samples, "n_samples", where, 1)
-    seed = _check_seed(seed, where)
+        fail_parameter("p_values", where, "a non-empty sequence of ints >= 0", p_values)
+    n_samples = check_int(n_samples, "n_samples", where, 1)
+    seed = check_seed(seed, where)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(ps))]
     sep = np.zeros(len(ps), np.int64)
     for i, (p, rng) in enumerate(zip(ps, rngs)):
@@ -237,9 +237,9 @@ def simulate_cover(n, p_values, n_samples, *, seed=0):
             sep[i] += lp_separable(x, y)
     frac = sep / n_samples
     return CoverSimulation(
-        n=n, p=_readonly(np.array(ps)), alpha=_readonly(np.array(ps) / n), n_separable=_readonly(sep),
-        p_sat=_readonly(frac), p_sat_sem=_readonly(np.sqrt(frac * (1 - frac) / n_samples)),
-        p_cover=_readonly(np.array([float(cover_probability(n, p)) for p in ps])),
+        n=n, p=readonly(np.array(ps)), alpha=readonly(np.array(ps) / n), n_separable=readonly(sep),
+        p_sat=readonly(frac), p_sat_sem=readonly(np.sqrt(frac * (1 - frac) / n_samples)),
+        p_cover=readonly(np.array([float(cover_probability(n, p)) for p in ps])),
         n_samples=n_samples, seed=seed)
 
 
@@ -306,14 +306,14 @@ def max_margin(patterns, labels, *, method=None, tol=1e-6, maxiter=None):
     where = "max_margin"
     b = _rows(patterns, labels, where)
     if b.shape[0] == 0:
-        _fail("patterns", where, "an array with at least one pattern (P >= 1)", "P = 0")
+        fail_parameter("patterns", where, "an array with at least one pattern (P >= 1)", "P = 0")
     if method is None:
         method = "nnls"
     if method not in ("nnls", "adatron"):
-        _fail("method", where, "one of None, 'nnls', 'adatron'", method)
-    tol = _check_float(tol, "tol", where, 0.0, closed="neither")
+        fail_parameter("method", where, "one of None, 'nnls', 'adatron'", method)
+    tol = check_float(tol, "tol", where, 0.0, closed="neither")
     if maxiter is not None:
-        maxiter = _check_int(maxiter, "maxiter", where, 1)
+        maxiter = check_int(maxiter, "maxiter", where, 1)
     if method == "nnls":
         return _max_margin_nnls(b, maxiter)
     return _adatron(b, tol, maxiter)
@@ -324,14 +324,14 @@ def _finish(b, v, a, method, converged, iterations, message, upper=None):
     norm = float(np.linalg.norm(v))
     w = v * (math.sqrt(n) / norm)
     kappa = float(np.min(b @ w) / math.sqrt(n))
-    return MaxMarginResult(w=_readonly(w), kappa=kappa,
+    return MaxMarginResult(w=readonly(w), kappa=kappa,
                            kappa_upper=kappa if upper is None else float(upper), separable=True,
                            converged=converged, iterations=int(iterations),
                            n_support=int(np.count_nonzero(a > 0)), method=method, message=message)
 
 
 def _not_separable(n, method, iterations, message):
-    return MaxMarginResult(w=_readonly(np.zeros(n)), kappa=-math.inf, kappa_upper=-math.inf,
+    return MaxMarginResult(w=readonly(np.zeros(n)), kappa=-math.inf, kappa_upper=-math.inf,
                            separable=False, converged=True, iterations=int(iterations), n_support=0,
                            method=method, message=message)
 
@@ -460,10 +460,10 @@ def simulate_max_margin(n, alphas, n_samples, *, seed=0, method=None, tol=1e-6):
     True
     """
     where = "simulate_max_margin"
-    n = _check_int(n, "n", where, 1)
-    als = [_check_float(a, "alphas", where, 0.0, closed="neither") for a in np.atleast_1d(alphas)]
-    n_samples = _check_int(n_samples, "n_samples", where, 1)
-    seed = _check_seed(seed, where)
+    n = check_int(n, "n", where, 1)
+    als = [check_float(a, "alphas", where, 0.0, closed="neither") for a in np.atleast_1d(alphas)]
+    n_samples = check_int(n_samples, "n_samples", where, 1)
+    seed = check_seed(seed, where)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(als))]
     kap = np.empty((len(als), n_samples))
     conv = True
@@ -480,6 +480,6 @@ def simulate_max_margin(n, alphas, n_samples, *, seed=0, method=None, tol=1e-6):
     sem = np.array([kap[i, ok[i]].std(ddof=1) / math.sqrt(nsep[i]) if nsep[i] > 1 else np.nan
                     for i in range(len(als))])
     return MaxMarginSimulation(
-        n=n, alpha=_readonly(np.array(als)), kappa=_readonly(kap), kappa_mean=_readonly(mean),
-        kappa_sem=_readonly(sem), n_separable=_readonly(nsep), all_converged=bool(conv),
+        n=n, alpha=readonly(np.array(als)), kappa=readonly(kap), kappa_mean=readonly(mean),
+        kappa_sem=readonly(sem), n_separable=readonly(nsep), all_converged=bool(conv),
         n_samples=n_samples, seed=seed, method=method or "nnls")
