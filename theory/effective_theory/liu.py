@@ -491,7 +491,7 @@ def check_conservation_laws(p: int = 6, train=None):
     r"""Sympy proof that the flow :math:`\dot E = -\nabla(\ell_0/Z_0)` conserves :math:`\sum_k E_k`
     and :math:`Z_0=\sum_k(E_k-\bar E)^2`, via the Euler identity :math:`E\cdot\nabla\ell_0=2\ell_0`.
 
-    Returns a :class:`phasekit.theory.geneft.SymbolicCheck`.
+    Returns a :class:`phasekit.theory.effective_theory.geneft.SymbolicCheck`.
     """
     from .geneft import SymbolicCheck
     p = _check_p(p, "check_conservation_laws")

@@ -2,7 +2,7 @@ r"""Theory of the self-organized lookup-table network on parity targets, and its
 
 .. note::
    **Reconstruction.** The learner this theory describes is the LUT-decomposition network of
-   ``shared/specs/lut_network.md`` §3 (:class:`phasekit.validation.lut_network.LUTNetwork`), a
+   ``shared/specs/lut_network.md`` §3 (:class:`phasekit.validation.lut.lut_network.LUTNetwork`), a
    reconstruction *in the spirit of* the abstract of S. Barland and L. Gil, arXiv:2410.02590
    (2024), whose body was not available. The nucleation theory below is our own derivation [R]
    for that reconstruction, not a result of the paper.

@@ -1,6 +1,6 @@
 r"""Franz–Parisi local entropy of the binary perceptron, the local-entropy transition α_LE, the
 Ising teacher–student margin variant (the random-feature student [R] is in
-:mod:`phasekit.theory.random_features`).
+:mod:`phasekit.theory.replica.random_features`).
 
 Conventions
 -----------
@@ -35,7 +35,7 @@ as a ``sympy.Integral``); the stationarity conditions and the Hessian come from 
 (:func:`~phasekit.theory.gaussian_ibp`), which removes the :math:`1/\sqrt{\cdot}` singularities
 of the square roots at the exact point :math:`p=\tilde q` (where both vanish). The compiled
 quadrature of ``compile_expr`` has no rule for a truncated Gaussian, so this module carries its
-own numeric kernel (tied to the symbolic form by ``tests/theory/test_local_entropy.py``): the
+own numeric kernel (tied to the symbolic form by ``tests/theory/replica/test_local_entropy.py``): the
 change of variables :math:`u_1 = H^{-1}(U\,H(\tilde u_0))`, :math:`U\in(0,1)`, turns
 :math:`H(\tilde u_0)^{-1}\int_{\tilde u_0}^\infty Du_1 f(u_1)` into :math:`\int_0^1 dU\,f(u_1(U))`,
 integrated by the tanh–sinh rule (exact on constants, so :math:`S_{FP}(\tilde q) = s_{eq}` holds
@@ -55,7 +55,7 @@ Results (κ = 0, RS, this implementation)
   comes from the large-deviation (robust-ensemble) analyses; the max-margin reference is
   only a proxy for the densest regions (it is not the reference of maximal local entropy), so a
   lower threshold is expected from it. The large-deviation computation itself is
-  :mod:`phasekit.theory.local_entropy_ld`: its transition at y = 5 is α_U = 0.7816 ± 0.0008, inside
+  :mod:`phasekit.theory.replica.local_entropy_ld`: its transition at y = 5 is α_U = 0.7816 ± 0.0008, inside
   the literature's range (not converged in y).
 
 References
@@ -804,7 +804,7 @@ def alpha_le(kappa_value=0.0, *, criterion="monotone", bracket=(0.70, 0.80), xto
     The literature places the disappearance of the dense regions at ≈ 0.77–0.78
     (arXiv:1509.05753, 2107.01163; large-deviation / robust-ensemble analyses); the max-margin
     reference is a cheaper proxy and gives a lower value (see the module notes); the
-    large-deviation transition is :func:`phasekit.theory.local_entropy_ld.ld_alpha_u`.
+    large-deviation transition is :func:`phasekit.theory.replica.local_entropy_ld.ld_alpha_u`.
     """
     kap = KAPPA.validate(kappa_value, "alpha_le")
     if kap != 0:

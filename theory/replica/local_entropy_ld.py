@@ -79,7 +79,7 @@ n → 0 constants) is checked against brute-force enumeration at integer n, y by
 
 Numerics: Gauss–Hermite for :math:`\tilde z,z,z_1,z_0,z_0'`, the truncated :math:`u_1` integral
 by the map :math:`u_1=H^{-1}(UH(u_0))` with a tanh–sinh rule in U (as in
-:mod:`phasekit.theory.local_entropy`); the outer :math:`(\tilde z, z)` rule needs ~80 nodes
+:mod:`phasekit.theory.replica.local_entropy`); the outer :math:`(\tilde z, z)` rule needs ~80 nodes
 (features of width ~1/(y|p̂−T̂|)); energetic derivatives by central differences of the quadrature.
 Curves start from the exact stationary point at :math:`d_{typ}=(1-\tilde q)/2` (all overlaps
 :math:`\tilde q`, all conjugates :math:`\hat{\tilde q}`: Φ = (1 + y) s_eq, S_I = s_eq for every
@@ -88,7 +88,7 @@ y — the y replicas are then just more typical solutions) and are continued in 
 Results (κ = 0, RS, finite y; the y → ∞ limit was not derived)
 -------------------------------------------------------------
 * y → 0 (extrapolated from y = 0.05, 0.1): Φ → s_eq = 0.31439 and S_I(0.25) → S_FP(0.25) of
-  :mod:`phasekit.theory.local_entropy` within 2e-4 (tests).
+  :mod:`phasekit.theory.replica.local_entropy` within 2e-4 (tests).
 * α = 0.5, y = 5: S_I(d) = 0.0396, 0.0707, 0.0968, 0.1296, 0.1569, 0.1874, 0.2340, 0.2888 at
   d = 0.01, 0.02, 0.03, 0.045, 0.06, 0.08, 0.12, 0.2; Σ ∈ [0.21, 0.27] > 0 (monotone, positive:
   dense regions, unlike the typical-reference S_FP which is negative at small d).

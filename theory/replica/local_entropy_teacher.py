@@ -35,12 +35,12 @@ The Franz–Parisi potential (RS)
 :math:`\tilde\lambda = \tilde Rv+\sqrt{\tilde q-\tilde R^2}z_0+\sqrt{1-\tilde q}u_1`, the label
 sign absorbed by the gauge, hence :math:`2\int_0^\infty Dv`).
 
-Derivation (checked here and in ``tests/theory/test_local_entropy_teacher.py``): references
+Derivation (checked here and in ``tests/theory/replica/test_local_entropy_teacher.py``): references
 :math:`c=1..n\to0`, students :math:`a=1..m\to0` attached to :math:`\tilde W^1`; Hubbard–Stratonovich
 on :math:`\tfrac{\hat{\tilde q}}2X^2+\hat tXY+\tfrac{\hat q}2Y^2`, :math:`X=\sum_c\tilde W^c`,
 :math:`Y=\sum_aW^a`; the own reference couples with :math:`\hat p-\hat t`; :math:`(n-1)\to-1` turns
 :math:`-\hat tt` into :math:`+\hat tt`. Reductions: :math:`R=\tilde R=\hat R=\hat{\tilde R}=0` gives the
-storage potential of :mod:`~phasekit.theory.local_entropy`; at :math:`p=\tilde q`, :math:`\kappa=\tilde\kappa`
+storage potential of :mod:`~phasekit.theory.replica.local_entropy`; at :math:`p=\tilde q`, :math:`\kappa=\tilde\kappa`
 the saddle is :math:`q=t=\tilde q`, :math:`R=\tilde R`, :math:`\hat q=\hat t=\hat p=\hat{\tilde q}`,
 :math:`\hat R=\hat{\tilde R}` and :math:`S_{FP}=s_{ref}` (then :math:`a_2=a_3=0`).
 

@@ -64,7 +64,7 @@ def teacher_channel_conjugate(qq=q):
 
     obtained from the derivative of :func:`teacher_channel` by the substitution t = θξ (the change
     of variables of the spec done analytically, so the integrand is smooth for every q < 1). A
-    hand-simplified fast form: ``tests/theory/test_perceptron.py`` checks that it equals the
+    hand-simplified fast form: ``tests/theory/replica/test_perceptron.py`` checks that it equals the
     sympy derivative ``2 alpha d Psi_out/dq`` at random points.
     """
     # exp(-q t^2/2)/H(-sqrt(q) t): H(-sqrt(q) t) >= H(12.5) ~ 4e-36 on the quadrature grid, no underflow

@@ -2,13 +2,13 @@ r"""Franz–Parisi local entropy of the random-feature binary perceptron and its
 threshold :math:`\alpha_{LE}(\gamma)` — **a reconstruction [R]**.
 
 Not the equations of Baldassi et al., PRE 106, 014116 (2022) (arXiv:2110.00683), which were not
-available; derived here for the Gaussian-equivalent model of :mod:`phasekit.theory.random_features`
+available; derived here for the Gaussian-equivalent model of :mod:`phasekit.theory.replica.random_features`
 (spec ``replica.md`` §8) with the Franz–Parisi construction of spec §7. sympy is the source of truth
 for the latent log-det (:func:`latent_fp_entropy_derived`).
 
 Model and conventions
 ---------------------
-As in :mod:`~phasekit.theory.random_features`: latent :math:`c\sim N(0,I_D)`, inputs
+As in :mod:`~phasekit.theory.replica.random_features`: latent :math:`c\sim N(0,I_D)`, inputs
 :math:`x = \mathrm{sign}(Fc/\sqrt D)`, teacher :math:`y = \mathrm{sign}(W_T\cdot c/\sqrt D)`, student
 :math:`W\in\{\pm1\}^N`, :math:`\alpha = P/N`, :math:`\gamma = N/D`, :math:`\mu_1`,
 :math:`\mu_*^2 = 1-\mu_1^2`; entropies in nats per weight; Hamming distance :math:`d = (1-p)/2`.
@@ -690,7 +690,7 @@ _LEAD_IN = (0.25, 0.18, 0.12)          # continuation stepping stones from d_typ
 
 
 def rf_le_criterion(alpha_value, gamma_value, *, mu1=None, d_grid=None):
-    r"""Local-entropy criterion at (α, γ), as :func:`~phasekit.theory.local_entropy.le_criterion`
+    r"""Local-entropy criterion at (α, γ), as :func:`~phasekit.theory.replica.local_entropy.le_criterion`
     (``"monotone"``): :math:`\min_d \partial S_{FP}/\partial d` over ``d_grid`` (default 24
     log-spaced distances in [0.002, 0.08]) around the max-margin reference
     :math:`\tilde\kappa = \kappa_{max}(\alpha,\gamma)` (:func:`rf_kappa_max`). Positive while
@@ -803,7 +803,7 @@ class RFLEThresholds:
 
     ``gammas`` (grid of N/D), ``alpha_le`` and ``alpha_c`` (α = P/N at each γ; NaN where not found),
     ``criterion`` (:func:`rf_le_criterion` at α = ρ/γ), ``converged`` (per grid point),
-    ``gamma_c`` (interpolation, from :func:`~phasekit.theory.random_features.rf_thresholds`),
+    ``gamma_c`` (interpolation, from :func:`~phasekit.theory.replica.random_features.rf_thresholds`),
     ``gamma_le`` (smallest width at which the dense regions around the max-margin reference exist,
     zero of the criterion along α = ρ/γ; NaN if not bracketed), ``success``, ``message``.
     """

@@ -464,7 +464,7 @@ def collided_fraction(rhos=(0.25, 0.5, 1.0, 2.0, 4.0), times=(100.0, 400.0, 1e4,
     """Collided fraction over Gaussian initial conditions versus time, against the arctan bound.
 
     Times up to ``T_gd`` are reached by Euler/GD on Eq. 10 (the full-loss GD on the invariant
-    set); longer times use :func:`phasekit.theory.geneft.two_repon_solution`.
+    set); longer times use :func:`phasekit.theory.effective_theory.geneft.two_repon_solution`.
     """
     seed = seed_of(rng)
     rng = np.random.default_rng(rng)

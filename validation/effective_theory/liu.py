@@ -89,7 +89,7 @@ def rqi(E, *, threshold_P: float = 0.01):
     """Representation quality index and the realised-parallelogram mask.
 
     ``E`` has shape ``(p, d)``; returns ``(rqi, realised)`` with ``realised`` a boolean mask over
-    :func:`phasekit.theory.liu.parallelograms`.
+    :func:`phasekit.theory.effective_theory.liu.parallelograms`.
     """
     E = np.asarray(E, float)
     if E.ndim == 1:
@@ -104,7 +104,7 @@ def rqi(E, *, threshold_P: float = 0.01):
 def predicted_accuracy(E, train, *, threshold_P: float = 0.01) -> float:
     """Acc^ over all ``p(p+1)/2`` samples from the realised parallelograms of ``E``.
 
-    ``train`` is a boolean mask over :func:`phasekit.theory.liu.samples` or sample indices.
+    ``train`` is a boolean mask over :func:`phasekit.theory.effective_theory.liu.samples` or sample indices.
     """
     E = np.asarray(E, float)
     if E.ndim == 1:
@@ -232,7 +232,7 @@ def liu_phase_diagram(eta_repr_values=None, eta_dec_values=None, *,
                       config: LiuConfig | None = None, seeds=(0,), n_jobs: int = 1,
                       executor=None, progress: bool = False) -> PhaseDiagram:
     """Liu toy phase diagram over ``eta_repr × eta_dec`` (default ``10**linspace(-5, -2, 10)``
-    each; pass subsets for speed). Parallel as :func:`phasekit.validation.geneft.lr_phase_diagram`.
+    each; pass subsets for speed). Parallel as :func:`phasekit.validation.effective_theory.geneft.lr_phase_diagram`.
     """
     grid = 10 ** np.linspace(-5, -2, 10)
     ex = grid if eta_repr_values is None else np.asarray(eta_repr_values, float)

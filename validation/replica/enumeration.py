@@ -25,7 +25,7 @@ Implementation notes (why it runs near matrix-product speed):
   high columns follow a Gray code (one column rewritten per chunk); the work buffers are reused per
   thread. Memory stays at a few tens of MB for ``N = 25`` (the full ``2^21 × 21`` float32 matrix
   alone would be 176 MB).
-* ``benchmarks/bench_enumeration.py`` compares the time with the same float32 products alone.
+* ``benchmarks/replica/bench_enumeration.py`` compares the time with the same float32 products alone.
 
 References
 ----------

@@ -225,7 +225,7 @@ def enumerate_teacher_overlap(n, alpha, n_instances, *, reference="typical", see
     the version space is enumerated exactly and the reference is a uniformly drawn solution
     (``"typical"``, a Bayes-posterior sample) or the solution of largest margin (``"max_margin"``,
     ties broken at random). Compare with ``R(d)`` of
-    :func:`phasekit.theory.local_entropy_teacher.teacher_local_entropy_curve` (qualitatively: N ≤ 21).
+    :func:`phasekit.theory.replica.local_entropy_teacher.teacher_local_entropy_curve` (qualitatively: N ≤ 21).
 
     Parameters
     ----------

@@ -35,21 +35,21 @@ __all__ = ["check_local_entropy", "check_algorithmic_gap", "check_local_entropy_
            "RF_ALPHA_LE"]
 
 #: α_LE (monotone criterion, max-margin reference, κ = 0) as computed by
-#: :func:`phasekit.theory.local_entropy.alpha_le` (brentq, xtol 5e-4); recomputed in full mode.
+#: :func:`phasekit.theory.replica.local_entropy.alpha_le` (brentq, xtol 5e-4); recomputed in full mode.
 ALPHA_LE_MONOTONE = 0.7291
 #: Krauth–Mézard capacity (spec §3, [V]).
 ALPHA_KM = 0.833079
 #: Large-deviation (robust-ensemble) local-entropy transition α_U at y = 5 (reference constrained to be a
 #: solution, RS, monotone criterion on d ∈ [0.01, 0.08]): the sign change lies in [0.7809, 0.7824];
-#: :func:`phasekit.theory.local_entropy_ld.ld_alpha_u` (≈ 20 min; not converged in y, see that module).
+#: :func:`phasekit.theory.replica.local_entropy_ld.ld_alpha_u` (≈ 20 min; not converged in y, see that module).
 ALPHA_U_LD_Y5 = 0.7816
 
 
 RF_ALPHA_LE = {0.01: 0.7295, 0.5: 0.7632, 1.0: 0.8018, 2.0: 0.8866}
 """[R] α_LE(γ = N/D) of the random-feature model (max-margin reference, monotone criterion, sign activation),
-precomputed with :func:`phasekit.theory.random_features_fp.rf_alpha_le` (brentq xtol 2e-3; 4–10 min per γ,
-too slow for a check; the slow tests of ``tests/theory/test_random_features_fp.py`` recompute γ → 0 against the
-i.i.d. α_LE and the fixed-P/D thresholds). Displayed, not tested, by ``check_local_entropy``."""
+precomputed with :func:`phasekit.theory.replica.random_features_fp.rf_alpha_le` (brentq xtol 2e-3; 4–10 min per
+γ, too slow for a check; the slow tests of ``tests/theory/replica/test_random_features_fp.py`` recompute γ → 0
+against the i.i.d. α_LE and the fixed-P/D thresholds). Displayed, not tested, by ``check_local_entropy``."""
 RF_RHO = 0.4
 """P/D of the fixed-data line in the figure: interpolation at N/D ≈ 0.456, dense regions at N/D ≈ 0.50–0.55."""
 
