@@ -72,7 +72,7 @@ import sympy as sp
 from phasekit import InvalidParameterError
 from phasekit.theory import (E, Branch, EquilibriumModel, Param, Transition, expand_expectations,
                               gaussian_ibp, log2cosh, logH)
-from phasekit.theory.perceptron import spherical_capacity_expr
+from phasekit.theory.replica.perceptron import spherical_capacity_expr
 
 __all__ = ["BinaryTreeCommittee", "SphericalTreeCommittee", "energetic_term", "rs_cost",
            "rs_cost_integrals", "RSCost", "allowed_representations"]

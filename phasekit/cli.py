@@ -174,9 +174,9 @@ def _log_axis(text, flag):
 
 
 def cmd_lr_diagram(args):
-    from .validation import geneft as vg, liu as vl
+    from .validation.effective_theory import geneft as vg, liu as vl
     from .validation._common import figure, save_figure, write_csv
-    from .validation.geneft_checks import _phase_grid_figure
+    from .validation.effective_theory.geneft_checks import phase_grid_figure
     xs, ys = _log_axis(args.x, "--x"), _log_axis(args.y, "--y")
     if args.steps < 1:
         raise InvalidParameterError(f"The 'steps' parameter of lr-diagram must be an int >= 1. Got {args.steps} instead.")
@@ -207,7 +207,7 @@ def cmd_lr_diagram(args):
             for j, ey in enumerate(pd.eta_y_values)]
     stem = f"lr_diagram_{args.model}"
     fig, ax = figure()
-    _phase_grid_figure(ax, pd, args.model, *labels)
+    phase_grid_figure(ax, pd, args.model, *labels)
     paths = [write_csv(args.out, stem, rows), save_figure(fig, args.out, stem)]
     print(_dumps({"model": args.model, "files": paths, "slope": float(pd.slope), "cells": len(rows)}))
     return 0

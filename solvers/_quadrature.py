@@ -9,7 +9,7 @@ import numpy as np
 import scipy.special
 
 __all__ = ["gauss_hermite", "trapezoid_rule", "gaussian_rule", "gaussian_expectation",
-           "gaussian_expectation_quad", "DEFAULT_NODES"]
+           "gaussian_expectation_quad", "DEFAULT_NODES", "tanh_sinh", "truncated_nodes"]
 
 #: Default rule per number of Gaussian variables: an ``int`` is a Gauss–Hermite rule with that many
 #: nodes per dimension, a ``float`` the step of the trapezoidal rule on [-12.5, 12.5].
@@ -154,3 +154,31 @@ def gaussian_expectation_quad(f, *, points=(), epsabs=1e-13, epsrel=1e-13, limit
     for a, b in zip(edges[:-1], edges[1:]):
         total += integrate.quad(g, a, b, epsabs=epsabs, epsrel=epsrel, limit=limit)[0]
     return total
+
+
+# --------------------------------------------------------------------------- truncated Gaussians
+@functools.lru_cache(maxsize=8)
+def tanh_sinh(h=0.12, xmax=3.3):
+    """Tanh–sinh nodes U in (0,1) with 1-U accurate; weights normalised to sum 1 (returns U, V = 1-U, w)."""
+    x = h * np.arange(-int(round(xmax / h)), int(round(xmax / h)) + 1)
+    s = math.pi * np.sinh(x)
+    U = scipy.special.expit(s)
+    V = scipy.special.expit(-s)                        # 1 - U without cancellation
+    w = h * math.pi * np.cosh(x) * U * V
+    keep = (U > 0) & (V > 0) & (w > 1e-300)
+    w = w[keep] / w[keep].sum()
+    return U[keep], V[keep], w
+
+
+def truncated_nodes(u0, U, V):
+    r"""Nodes :math:`u_1 = H^{-1}(U H(u_0))` of the truncated Gaussian :math:`u_1 \ge u_0`.
+
+    Accurate in both tails: through ``ndtri_exp`` when :math:`U H(u_0) \le 1/2`, else through
+    :math:`\Phi(u_1) = (1-U) + U\Phi(u_0)`.
+    """
+    u0 = np.asarray(u0, float)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        la = np.log(U) + scipy.special.log_ndtr(-u0)
+        a = -scipy.special.ndtri_exp(np.minimum(la, 0.0))
+        b = scipy.special.ndtri(V + U * scipy.special.ndtr(u0))
+    return np.where(la <= math.log(0.5), a, b)

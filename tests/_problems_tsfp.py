@@ -1,5 +1,5 @@
 """Independent references for the teacher–student Franz–Parisi potential
-(``phasekit.theory.local_entropy_teacher``), written from the formula in the task statement with
+(``phasekit.theory.replica.local_entropy_teacher``), written from the formula in the task statement with
 plain numpy/scipy — no phasekit code.
 
 Quadrature here is deliberately different from the package kernel: Gauss–Legendre on finite

@@ -77,7 +77,7 @@ def test_energetic_term_monte_carlo(tc):
 def test_rs_cost_limits(tc):
     # K = 1: C = 1/alpha_c(kappa) of the Gardner volume, so the spherical capacity is 2 at kappa = 0
     np.testing.assert_allclose(float(tc.rs_cost(1, 0.0)), 0.5, rtol=1e-15)
-    from phasekit.theory.perceptron import spherical_capacity
+    from phasekit.theory.replica.perceptron import spherical_capacity
     np.testing.assert_allclose(float(tc.rs_cost(1, 0.7)), 1 / spherical_capacity(0.7), rtol=1e-13)
     # K = 3 against its definition E min_tau sum_k max(0, kappa - tau_k z_k)^2 (Monte Carlo, 3 sigma)
     k = 0.5

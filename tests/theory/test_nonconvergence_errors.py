@@ -14,10 +14,10 @@ import pytest
 import phasekit.solvers
 from phasekit._errors import InvalidParameterError, SaddlePointNotConverged
 from phasekit.cli import main
-from phasekit.theory import local_entropy as le
-from phasekit.theory import local_entropy_teacher as lt
-from phasekit.theory import random_features as rf
-from phasekit.theory import random_features_fp as fp
+from phasekit.theory.replica import local_entropy as le
+from phasekit.theory.replica import local_entropy_teacher as lt
+from phasekit.theory.replica import random_features as rf
+from phasekit.theory.replica import random_features_fp as fp
 
 MU = math.sqrt(2 / math.pi)
 
