@@ -109,7 +109,7 @@ def cmd_solve(args):
         print(f"  status={res.status} iterations={res.iterations} residual={res.residual:.3g} "
               f"error_estimate={res.error_estimate:.2g} ({res.message})")
     if not res.converged:
-        print(f"phasekit: {res.status}: {res.message}", file=sys.stderr)
+        print(f"phasekit: {res.status.replace('_', ' ')}: {res.message}", file=sys.stderr)
         return 1
     return 0
 
@@ -181,26 +181,16 @@ def cmd_lr_diagram(args):
     if args.steps < 1:
         raise InvalidParameterError(f"The 'steps' parameter of lr-diagram must be an int >= 1. Got {args.steps} instead.")
     seeds = tuple(range(args.seed, args.seed + args.seeds))
-    client = None
-    executor = None
-    if args.dask:
-        from dask.distributed import Client
-        client = Client(args.dask)
-        executor = client.get_executor()
-    try:
-        if args.model == "geneft":
-            cfg = vg.AutoencoderConfig(steps=args.steps, relation=args.relation)
-            pd = vg.lr_phase_diagram(xs, ys, config=cfg, seeds=seeds, n_jobs=args.workers or 1, executor=executor,
-                                     progress=not args.no_progress)
-            labels = ("eta_enc", "eta_dec")
-        else:
-            cfg = vl.LiuConfig(steps=args.steps)
-            pd = vl.liu_phase_diagram(xs, ys, config=cfg, seeds=seeds, n_jobs=args.workers or 1, executor=executor,
-                                      progress=not args.no_progress)
-            labels = ("eta_repr", "eta_dec")
-    finally:
-        if client is not None:
-            client.close()
+    run = dict(config=None, seeds=seeds, workers=args.workers, scheduler=args.dask or None,
+               progress=not args.no_progress)
+    if args.model == "geneft":
+        run["config"] = vg.AutoencoderConfig(steps=args.steps, relation=args.relation)
+        pd = vg.lr_phase_diagram(xs, ys, **run)
+        labels = ("eta_enc", "eta_dec")
+    else:
+        run["config"] = vl.LiuConfig(steps=args.steps)
+        pd = vl.liu_phase_diagram(xs, ys, **run)
+        labels = ("eta_repr", "eta_dec")
     os.makedirs(args.out, exist_ok=True)
     maj = pd.majority()
     rows = [{labels[0]: ex, labels[1]: ey, "phase": maj[i, j]} for i, ex in enumerate(pd.eta_x_values)

@@ -16,7 +16,7 @@ their module's names.
 from .._families import alias_modules, import_families
 from ._symbolic import E, G, GaussE, H, expand_expectations, expectations, gaussian_ibp, log2cosh, logH, mills
 from ._compile import compile_expr, evaluate_mpmath
-from ._model import Branch, EquilibriumModel, Param, Transition, define_model
+from ._model import Branch, EquilibriumModel, Param, Transition, Validity, define_model
 
 #: The model families (subpackages), imported in name order; importing registers their models.
 FAMILIES = import_families(__name__, __path__)
@@ -33,6 +33,6 @@ alias_modules(__name__, _FLAT_ALIASES)
 del alias_modules, import_families
 
 __all__ = ["E", "G", "GaussE", "H", "logH", "mills", "log2cosh", "gaussian_ibp", "expand_expectations",
-           "expectations", "compile_expr", "evaluate_mpmath", "Param", "Branch", "Transition",
+           "expectations", "compile_expr", "evaluate_mpmath", "Param", "Branch", "Transition", "Validity",
            "EquilibriumModel", "define_model", "SphericalStorage", "BinaryStorage", "SphericalTeacher",
            "IsingTeacher", *FAMILIES, *_FLAT_ALIASES]

@@ -80,6 +80,7 @@ from ..._registry import register_model
 from .._compile import NUMPY_FUNCTIONS
 from .._model import Branch, EquilibriumModel, Param, Transition
 from .._symbolic import E, G, H, log2cosh, logH, mills
+from ...solvers._newton import damped_newton
 from ...solvers._quadrature import tanh_sinh, truncated_nodes
 
 __all__ = [
@@ -641,33 +642,15 @@ def _feasible(x, c, ref, margin=1e-10):
 
 
 def _newton(model, c, x, tol=1e-11, maxiter=40):
-    ev = model.kernel.evaluate
+    """Damped Newton (:func:`~phasekit.solvers.damped_newton`) on the kernel's gradient, inside the
+    feasible region; returns ``(x, phi, grad, dphi/dd, converged, iterations)``."""
     ref = model.reference(c[0], c[2])[:2]
-    x = _feasible(x, c, ref)
-    phi, g, h, dd = ev(c, x, ref)
     lo = np.array([0.0, -1.0, 0.0, -np.inf, -np.inf])
     hi = np.array([1 - 1e-13, 1.0, np.inf, np.inf, np.inf])
-    for it in range(maxiter):
-        if not np.all(np.isfinite(g)):
-            return x, phi, g, dd, False, it
-        try:
-            step = np.linalg.solve(h, -g)
-        except np.linalg.LinAlgError:
-            return x, phi, g, dd, False, it
-        lam, gn = 1.0, np.max(np.abs(g))
-        for _ in range(25):
-            xn = _feasible(np.clip(x + lam * step, lo, hi), c, ref)
-            r = ev(c, xn, ref)
-            if np.all(np.isfinite(r[1])) and np.isfinite(r[0]) and np.max(np.abs(r[1])) < gn * (1 - 1e-4 * lam) + 1e-300:
-                break
-            lam *= 0.5
-        else:
-            return x, phi, g, dd, np.max(np.abs(g)) < 1e-9, it
-        x = xn
-        phi, g, h, dd = r
-        if np.max(np.abs(g)) < tol:
-            return x, phi, g, dd, True, it + 1
-    return x, phi, g, dd, bool(np.max(np.abs(g)) < 1e-9), maxiter
+    r = damped_newton(lambda y: model.kernel.evaluate(c, y, ref), _feasible(x, c, ref),
+                      project=lambda y: _feasible(np.clip(y, lo, hi), c, ref), tol=tol, maxiter=maxiter,
+                      noise_floor=1e-9, require_finite_value=True)
+    return r.x, r.value, r.gradient, r.extra, r.converged, r.iterations
 
 
 def local_entropy_curve(alpha_value, d, *, kappa_value=0.0, kappa_tilde=None, tol=1e-11,

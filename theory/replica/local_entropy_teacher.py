@@ -102,6 +102,7 @@ from ..._errors import InvalidParameterError, SaddlePointNotConverged
 from ..._registry import register_model
 from .._model import Branch, Param
 from .._symbolic import E, G, H, log2cosh, logH, mills
+from ...solvers._newton import damped_newton
 from ...solvers._quadrature import tanh_sinh, truncated_nodes
 from .local_entropy import ALPHA, DIST, KernelModel
 
@@ -473,37 +474,13 @@ def _feasible(x, c, ref, margin=-0.5 * _SIG_TOL):
 
 
 def _newton(kernel, c, x, ref, tol=1e-11, maxiter=40):
-    """Damped Newton on the gradient; returns ``(x, phi, grad, dphi/dd, converged, iterations)``."""
-    def ev(cc, xx, rr):
-        return kernel.evaluate(cc, xx, rr, value=False)
-
-    def done(x, g, dd, ok, it):
-        return x, (kernel.value(c, x, ref) if ok else math.nan), g, dd, ok, it
-
-    x = _feasible(x, c, ref)
-    phi, g, h, dd = ev(c, x, ref)
-    for it in range(maxiter):
-        gn = np.max(np.abs(g))
-        if not np.isfinite(gn):
-            return done(x, g, dd, False, it)
-        if gn < tol:
-            return done(x, g, dd, True, it)
-        try:
-            step = np.linalg.solve(h, -g)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(h, g, rcond=1e-12)[0]
-        lam = 1.0
-        for _ in range(25):
-            xn = _feasible(x + lam * step, c, ref)
-            r = ev(c, xn, ref)
-            if np.all(np.isfinite(r[1])) and np.max(np.abs(r[1])) < gn * (1 - 1e-4 * lam) + 1e-300:
-                break
-            lam *= 0.5
-        else:
-            return done(x, g, dd, bool(gn < _NOISE), it)
-        x = xn
-        phi, g, h, dd = r
-    return done(x, g, dd, bool(np.max(np.abs(g)) < _NOISE), maxiter)
+    """Damped Newton (:func:`~phasekit.solvers.damped_newton`) on the gradient; returns
+    ``(x, phi, grad, dphi/dd, converged, iterations)``."""
+    r = damped_newton(lambda y: kernel.evaluate(c, y, ref, value=False), _feasible(x, c, ref),
+                      project=lambda y: _feasible(y, c, ref), tol=tol, maxiter=maxiter, noise_floor=_NOISE,
+                      lstsq=True)
+    phi = kernel.value(c, r.x, ref) if r.converged else math.nan
+    return r.x, phi, r.gradient, r.extra, r.converged, r.iterations
 
 
 def _predict(hist, s):

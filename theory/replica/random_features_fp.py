@@ -112,12 +112,14 @@ import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
 
+from ..._constraints import check_scalar
 from ..._errors import InvalidParameterError, SaddlePointNotConverged
 from .._model import Param
 from .._symbolic import E, H, logH, mills
+from ...solvers._newton import damped_newton
 from ...solvers._quadrature import tanh_sinh, truncated_nodes
 from .local_entropy import FPKernel, derivative_table
-from .random_features import (RandomFeatureStorage, binary_entropic, check_positive, feature_overlaps,
+from .random_features import (RandomFeatureStorage, binary_entropic, feature_overlaps,
                               latent_entropy_rs, rf_thresholds)
 
 __all__ = ["RFMarginReference", "rf_energetic_margin", "latent_fp_entropy_rs", "latent_fp_entropy_derived",
@@ -515,32 +517,13 @@ _NOISE_FLOOR = 1e-5
 
 
 def _newton(st, dv, x, tol=1e-10, maxiter=40):
-    x = st.feasible(x, dv)
-    phi, g, h, dd = st.evaluate(x, dv)
-    for it in range(maxiter):
-        if not (np.all(np.isfinite(g)) and np.all(np.isfinite(h))):
-            return x, phi, g, dd, False
-        gn = np.max(np.abs(g))
-        if gn < tol:
-            return x, phi, g, dd, True
-        try:
-            step = np.linalg.solve(h, -g)
-        except np.linalg.LinAlgError:
-            return x, phi, g, dd, False
-        lam = 1.0
-        for _ in range(14):
-            xn = st.feasible(x + lam * step, dv)
-            r = st.evaluate(xn, dv)
-            if np.isfinite(r[0]) and np.all(np.isfinite(r[1])) and np.max(np.abs(r[1])) < gn * (1 - 1e-4 * lam):
-                break
-            lam *= 0.5
-        else:       # no descent: accept at the quadrature noise floor of the gradient
-            return x, phi, g, dd, bool(gn < _NOISE_FLOOR)
-        x = xn
-        phi, g, h, dd = r
-        if np.max(np.abs(lam * step)) < 1e-12 and np.max(np.abs(g)) < _NOISE_FLOOR:
-            return x, phi, g, dd, True
-    return x, phi, g, dd, bool(np.max(np.abs(g)) < _NOISE_FLOOR)
+    """Damped Newton (:func:`~phasekit.solvers.damped_newton`); a point whose line search finds no
+    descent is accepted at the quadrature noise floor of the gradient. Returns
+    ``(x, phi, grad, dphi/dd, converged)``."""
+    r = damped_newton(lambda y: st.evaluate(y, dv), st.feasible(x, dv), project=lambda y: st.feasible(y, dv),
+                      tol=tol, maxiter=maxiter, max_halvings=14, noise_floor=_NOISE_FLOOR, step_tol=1e-12,
+                      require_finite_value=True)
+    return r.x, r.value, r.gradient, r.extra, r.converged
 
 
 def _continue_to(st, hist, target, tol, max_sub=8):
@@ -608,7 +591,7 @@ class RFLocalEntropyCurve:
 
 
 def _check_mu(mu1, where):
-    return math.sqrt(2 / math.pi) if mu1 is None else check_positive(mu1, "mu1", where, 1.0, hi_closed=True)
+    return math.sqrt(2 / math.pi) if mu1 is None else check_scalar(mu1, "mu1", where, float, 0, 1.0, closed="right")
 
 
 def rf_local_entropy_curve(alpha_value, gamma_value, d, *, mu1=None, kappa_tilde=None, tol=1e-10,
@@ -637,7 +620,7 @@ def rf_local_entropy_curve(alpha_value, gamma_value, d, *, mu1=None, kappa_tilde
     if not (math.isfinite(a) and a >= 0):
         raise InvalidParameterError(f"The 'alpha' parameter of {where} must be a float in the range [0, inf). "
                                     f"Got {alpha_value!r} instead.")
-    g = check_positive(gamma_value, "gamma", where)
+    g = check_scalar(gamma_value, "gamma", where, float, 0, closed="neither")
     mu = _check_mu(mu1, where)
     if kappa_tilde is None:
         ktv = 0.0
@@ -700,8 +683,8 @@ def rf_le_criterion(alpha_value, gamma_value, *, mu1=None, d_grid=None):
     interpolation threshold.
     """
     where = "rf_le_criterion"
-    a = check_positive(alpha_value, "alpha", where)
-    g = check_positive(gamma_value, "gamma", where)
+    a = check_scalar(alpha_value, "alpha", where, float, 0, closed="neither")
+    g = check_scalar(gamma_value, "gamma", where, float, 0, closed="neither")
     mu = _check_mu(mu1, where)
     grid = _LE_GRID if d_grid is None else np.asarray(d_grid, float)
     try:
@@ -744,9 +727,9 @@ def rf_alpha_le(gamma_value, *, mu1=None, bracket=None, xtol=2e-3, d_grid=None) 
     interpolation threshold at this γ (:func:`rf_interpolation_alpha`).
     """
     where = "rf_alpha_le"
-    g = check_positive(gamma_value, "gamma", where)
+    g = check_scalar(gamma_value, "gamma", where, float, 0, closed="neither")
     mu = _check_mu(mu1, where)
-    check_positive(xtol, "xtol", where)
+    check_scalar(xtol, "xtol", where, float, 0, closed="neither")
     if bracket is None:
         ac = rf_interpolation_alpha(g, mu1=mu)
         bracket = (0.55, 0.97 * ac)
@@ -781,7 +764,7 @@ def rf_interpolation_alpha(gamma_value, *, mu1=None):
     ``perceptron.random_features`` in α (``brentq``, continuation from α = 0.5)."""
     from ...solvers import solve
     from .random_features import RandomFeatureStorage
-    g = check_positive(gamma_value, "gamma", "rf_interpolation_alpha")
+    g = check_scalar(gamma_value, "gamma", "rf_interpolation_alpha", float, 0, closed="neither")
     mu = _check_mu(mu1, "rf_interpolation_alpha")
     model = RandomFeatureStorage()
     last = {"x": None}
@@ -828,7 +811,7 @@ def rf_le_thresholds(p_over_d, gammas, *, mu1=None, xtol=2e-3) -> RFLEThresholds
     (local entropy; ``brentq`` in γ on the criterion between the grid points where it changes sign).
     """
     where = "rf_le_thresholds"
-    rho = check_positive(p_over_d, "p_over_d", where)
+    rho = check_scalar(p_over_d, "p_over_d", where, float, 0, closed="neither")
     mu = _check_mu(mu1, where)
     g = np.atleast_1d(np.asarray(gammas, dtype=float))
     if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)) or np.any(g <= 0):
