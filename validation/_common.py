@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from .._constraints import check_scalar, describe_interval, invalid_parameter
 from .._errors import InvalidParameterError
 
 __all__ = ["SimStats", "estimate", "binomial_estimate", "spawn_rngs", "figure", "save_figure", "write_csv",
@@ -106,40 +107,26 @@ def write_table(path, header, rows) -> str:
 # --------------------------------------------------------------------------- argument checks
 def fail_parameter(name, where, what, value):
     """Raise :class:`InvalidParameterError`: parameter ``name`` of ``where`` must be ``what``."""
-    raise InvalidParameterError(
-        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
+    raise invalid_parameter(name, where, what, value)
 
 
 def check_int(value, name, where, low, high=None, odd=False):
-    """``int(value)`` if it is an int in [low, high] (odd if asked), else :func:`fail_parameter`."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        what = f"{'an odd' if odd else 'an'} int in the range [{low}, {'inf' if high is None else high}]"
-        fail_parameter(name, where, what, value)
-    v = int(value)
-    if v < low or (high is not None and v > high) or (odd and v % 2 == 0):
-        what = f"{'an odd' if odd else 'an'} int in the range [{low}, {'inf' if high is None else high}]"
+    """``int(value)`` if it is an int in [low, high] (odd if asked); see :func:`check_scalar`."""
+    if not odd:
+        return check_scalar(value, name, where, int, low, high)
+    what = "an odd " + describe_interval(int, low, high)[3:]
+    try:
+        v = check_scalar(value, name, where, int, low, high)
+    except InvalidParameterError:
+        v = None
+    if v is None or v % 2 == 0:
         fail_parameter(name, where, what, value)
     return v
 
 
 def check_float(value, name, where, low=0.0, high=math.inf, closed="both"):
     """``float(value)`` if finite and in the interval (``closed``: both, left, right, neither)."""
-    lo_br = "[" if closed in ("both", "left") else "("
-    hi_br = "]" if closed in ("both", "right") and math.isfinite(high) else ")"
-    what = f"a float in the range {lo_br}{low:g}, {'inf' if math.isinf(high) else f'{high:g}'}{hi_br}"
-    if isinstance(value, bool):
-        fail_parameter(name, where, what, value)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        fail_parameter(name, where, what, value)
-    if not math.isfinite(v):
-        fail_parameter(name, where, what, value)
-    lo_ok = v >= low if closed in ("both", "left") else v > low
-    hi_ok = v <= high if closed in ("both", "right") else v < high
-    if not (lo_ok and hi_ok):
-        fail_parameter(name, where, what, value)
-    return v
+    return check_scalar(value, name, where, float, low, high, closed)
 
 
 def check_seed(seed, where):

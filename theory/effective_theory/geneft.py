@@ -52,12 +52,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from numbers import Integral, Real
 
 import numpy as np
 import sympy as sp
 
-from phasekit._errors import InvalidParameterError
+from phasekit._constraints import check_array, check_scalar, invalid_parameter
 
 __all__ = [
     # statics
@@ -76,41 +75,6 @@ __all__ = [
 ]
 
 RELATIONS = ("equivalence", "total_order", "bipartite", "symmetric", "generic")
-
-
-# --------------------------------------------------------------------------------------------
-# validation helpers (one message template, InvalidParameterError)
-# --------------------------------------------------------------------------------------------
-def _bad(name, where, what, value):
-    return InvalidParameterError(
-        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
-
-
-def _check_int(value, name, where, low=1):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise _bad(name, where, f"an int >= {low}", value)
-    return int(value)
-
-
-def _check_real(value, name, where, low=None, high=None, closed=(False, False)):
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(float(value))
-    if ok and low is not None:
-        ok = value >= low if closed[0] else value > low
-    if ok and high is not None:
-        ok = value <= high if closed[1] else value < high
-    if not ok:
-        lo = "-inf" if low is None else low
-        hi = "inf" if high is None else high
-        br = ("[" if closed[0] else "(") + f"{lo}, {hi}" + ("]" if closed[1] else ")")
-        raise _bad(name, where, f"a float in the range {br}", value)
-    return float(value)
-
-
-def _check_positive_array(x, name, where):
-    arr = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise _bad(name, where, "positive and finite", x)
-    return arr
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,7 +116,7 @@ class DescriptionLength:
     def value(self, which: str = "approx") -> float:
         """``self.exact`` or ``self.approx``."""
         if which not in ("exact", "approx"):
-            raise _bad("which", "DescriptionLength.value", "one of 'exact', 'approx'", which)
+            raise invalid_parameter("which", "DescriptionLength.value", "one of 'exact', 'approx'", which)
         return self.exact if which == "exact" else self.approx
 
 
@@ -182,15 +146,15 @@ def description_length(relation: str = "equivalence", n: int = 30, *, k: int = 3
     """
     where = "description_length"
     if relation not in RELATIONS:
-        raise _bad("relation", where, f"one of {RELATIONS}", relation)
-    n = _check_int(n, "n", where, 1)
+        raise invalid_parameter("relation", where, f"one of {RELATIONS}", relation)
+    n = check_scalar(n, "n", where, int, 1)
     N = sp.Integer(n)
     kk = aa = None
     aut = None
     if relation == "equivalence":
-        kk = _check_int(k, "k", where, 1)
+        kk = check_scalar(k, "k", where, int, 1)
         if n % kk:
-            raise _bad("k", where, f"a divisor of n={n} (equal classes)", k)
+            raise invalid_parameter("k", where, f"a divisor of n={n} (equal classes)", k)
         s = n // kk
         aut = math.factorial(s) ** kk * math.factorial(kk)
         expr = sp.log(sp.factorial(N) / (sp.factorial(s) ** kk * sp.factorial(kk)), 2)
@@ -200,9 +164,9 @@ def description_length(relation: str = "equivalence", n: int = 30, *, k: int = 3
         expr = sp.log(sp.factorial(N), 2)
         approx = n * math.log2(n / math.e)
     elif relation == "bipartite":
-        aa = _check_int(a, "a", where, 1)
+        aa = check_scalar(a, "a", where, int, 1)
         if aa >= n:
-            raise _bad("a", where, f"an int in [1, {n - 1}]", a)
+            raise invalid_parameter("a", where, f"an int in [1, {n - 1}]", a)
         sym = 2 if 2 * aa == n else 1
         aut = math.factorial(aa) * math.factorial(n - aa) * sym
         expr = sp.log(sp.binomial(N, aa) / sym, 2)
@@ -225,9 +189,9 @@ def positive_prior(relation: str = "equivalence", *, k: int = 3) -> float:
     of {x, y, z} are compatible, xyz, xzy and zxy).
     """
     if relation not in RELATIONS:
-        raise _bad("relation", "positive_prior", f"one of {RELATIONS}", relation)
+        raise invalid_parameter("relation", "positive_prior", f"one of {RELATIONS}", relation)
     if relation == "equivalence":
-        return 1.0 / _check_int(k, "k", "positive_prior", 1)
+        return 1.0 / check_scalar(k, "k", "positive_prior", int, 1)
     if relation == "total_order":
         return 1.0 / 3.0
     return 0.5
@@ -235,9 +199,9 @@ def positive_prior(relation: str = "equivalence", *, k: int = 3) -> float:
 
 def revealed_fraction(m, b):
     r"""Balls in buckets, Eq. 3: :math:`f(m) = 1-(1-1/b)^m` (vectorised in ``m`` and ``b``)."""
-    b = _check_positive_array(b, "b", "revealed_fraction")
+    b = check_array(b, "b", "revealed_fraction", 0, closed="neither", what="positive and finite")
     if np.any(b <= 1):
-        raise _bad("b", "revealed_fraction", "a float in the range (1, inf)", b)
+        raise invalid_parameter("b", "revealed_fraction", "a float in the range (1, inf)", b)
     m = np.asarray(m, dtype=float)
     out = -np.expm1(m * np.log1p(-1.0 / b))
     return float(out) if out.ndim == 0 else out
@@ -253,18 +217,18 @@ def critical_fraction(alpha, b, N):
     """
     alpha = np.asarray(alpha, dtype=float)
     if np.any(~np.isfinite(alpha)) or np.any(alpha <= 0) or np.any(alpha >= 1):
-        raise _bad("alpha", "critical_fraction", "a float in the range (0, 1)", alpha.tolist())
-    b = _check_positive_array(b, "b", "critical_fraction")
+        raise invalid_parameter("alpha", "critical_fraction", "a float in the range (0, 1)", alpha.tolist())
+    b = check_array(b, "b", "critical_fraction", 0, closed="neither", what="positive and finite")
     if np.any(b <= 1):
-        raise _bad("b", "critical_fraction", "a float in the range (1, inf)", b.tolist())
-    N = _check_real(N, "N", "critical_fraction", 0)
+        raise invalid_parameter("b", "critical_fraction", "a float in the range (1, inf)", b.tolist())
+    N = check_scalar(N, "N", "critical_fraction", float, 0, closed="neither")
     out = np.log1p(-alpha) / np.log1p(-1.0 / b) / N
     return float(out) if out.ndim == 0 else out
 
 
 def accuracy_upper_bound(m, b, p_star):
     r"""Accuracy upper bound, Eq. 5: :math:`f_{UB} = f + \max(p^*,1-p^*)(1-f)`."""
-    p_star = _check_real(p_star, "p_star", "accuracy_upper_bound", 0, 1, (True, True))
+    p_star = check_scalar(p_star, "p_star", "accuracy_upper_bound", float, 0, 1)
     f = np.asarray(revealed_fraction(m, b))
     out = f + max(p_star, 1 - p_star) * (1 - f)
     return float(out) if out.ndim == 0 else out
@@ -315,8 +279,8 @@ def statics(relation: str = "equivalence", n: int = 30, *, k: int = 3, a: int = 
     0.1204
     """
     if which not in ("exact", "approx"):
-        raise _bad("which", "statics", "one of 'exact', 'approx'", which)
-    alpha = _check_real(alpha, "alpha", "statics", 0, 1)
+        raise invalid_parameter("which", "statics", "one of 'exact', 'approx'", which)
+    alpha = check_scalar(alpha, "alpha", "statics", float, 0, 1, closed="neither")
     d = description_length(relation, n, k=k, a=a)
     b = d.value(which)
     N = d.n ** 2
@@ -429,8 +393,8 @@ def check_two_repon_reduction(d_o: int = 2, d_e: int = 2) -> SymbolicCheck:
     :math:`\{m=0,\bar e=0\}` is invariant with the flow reducing to Eq. 8; and that for
     :math:`\bar e = 0`, :math:`m\neq0`: :math:`\dot{\bar e} = -2\eta_A (Ar)(r^\top m)`.
     """
-    d_o = _check_int(d_o, "d_o", "check_two_repon_reduction")
-    d_e = _check_int(d_e, "d_e", "check_two_repon_reduction")
+    d_o = check_scalar(d_o, "d_o", "check_two_repon_reduction", int, 1)
+    d_e = check_scalar(d_e, "d_e", "check_two_repon_reduction", int, 1)
     etaA, etax = sp.symbols("eta_A eta_x", positive=True)
     A, b, y = _mat("A", d_o, d_e), _vec("b", d_o), _vec("y", d_o)
     mm, r = _vec("m", d_e), _vec("r", d_e)
@@ -485,8 +449,8 @@ def check_conserved_C() -> SymbolicCheck:
 
 def check_matrix_invariant(d_o: int = 2, d_e: int = 2) -> SymbolicCheck:
     r""":math:`\dot Q = 0` on Eq. 8 for :math:`Q = A^\top A/(2\eta_A) - rr^\top/\eta_x`."""
-    d_o = _check_int(d_o, "d_o", "check_matrix_invariant")
-    d_e = _check_int(d_e, "d_e", "check_matrix_invariant")
+    d_o = check_scalar(d_o, "d_o", "check_matrix_invariant", int, 1)
+    d_e = check_scalar(d_e, "d_e", "check_matrix_invariant", int, 1)
     etaA, etax = sp.symbols("eta_A eta_x", positive=True)
     A, r = _mat("A", d_o, d_e), _vec("r", d_e)
     Adot = -2 * etaA * A * r * r.T
@@ -655,8 +619,8 @@ def all_symbolic_checks() -> tuple[SymbolicCheck, ...]:
 # --------------------------------------------------------------------------------------------
 def separatrix_slope(eta_A, eta_x):
     r""":math:`\rho=\sqrt{\eta_x/(2\eta_A)}`: the separatrix of Eq. 10 is :math:`|c|=\rho|a|`."""
-    eta_A = _check_positive_array(eta_A, "eta_A", "separatrix_slope")
-    eta_x = _check_positive_array(eta_x, "eta_x", "separatrix_slope")
+    eta_A = check_array(eta_A, "eta_A", "separatrix_slope", 0, closed="neither", what="positive and finite")
+    eta_x = check_array(eta_x, "eta_x", "separatrix_slope", 0, closed="neither", what="positive and finite")
     out = np.sqrt(eta_x / (2 * eta_A))
     return float(out) if out.ndim == 0 else out
 
@@ -689,8 +653,8 @@ class ReponPrediction:
 
 def two_repon_prediction(a0, c0, eta_A: float, eta_x: float) -> ReponPrediction:
     """Predicted fate and asymptotes of Eq. 10 from the initial ``(a0, c0)`` (vectorised)."""
-    eta_A = _check_real(eta_A, "eta_A", "two_repon_prediction", 0)
-    eta_x = _check_real(eta_x, "eta_x", "two_repon_prediction", 0)
+    eta_A = check_scalar(eta_A, "eta_A", "two_repon_prediction", float, 0, closed="neither")
+    eta_x = check_scalar(eta_x, "eta_x", "two_repon_prediction", float, 0, closed="neither")
     a0, c0 = np.broadcast_arrays(np.asarray(a0, float), np.asarray(c0, float))
     C = a0 ** 2 / (2 * eta_A) - c0 ** 2 / eta_x
     col = C > 0
@@ -732,12 +696,12 @@ class MatrixReponPrediction:
 
 def matrix_repon_prediction(A0, r0, eta_A: float, eta_x: float) -> MatrixReponPrediction:
     """Predicted fate of Eq. 8 from ``A0`` (d_o×d_e) and ``r0`` (d_e)."""
-    eta_A = _check_real(eta_A, "eta_A", "matrix_repon_prediction", 0)
-    eta_x = _check_real(eta_x, "eta_x", "matrix_repon_prediction", 0)
+    eta_A = check_scalar(eta_A, "eta_A", "matrix_repon_prediction", float, 0, closed="neither")
+    eta_x = check_scalar(eta_x, "eta_x", "matrix_repon_prediction", float, 0, closed="neither")
     A0 = np.atleast_2d(np.asarray(A0, float))
     r0 = np.asarray(r0, float).ravel()
     if A0.shape[1] != r0.size:
-        raise _bad("r0", "matrix_repon_prediction", f"a vector of length {A0.shape[1]}", r0.shape)
+        raise invalid_parameter("r0", "matrix_repon_prediction", f"a vector of length {A0.shape[1]}", r0.shape)
     AtA = A0.T @ A0
     Q = AtA / (2 * eta_A) - np.outer(r0, r0) / eta_x
     ev = np.linalg.eigvalsh(Q)
@@ -766,16 +730,16 @@ def collision_probability(eta_ratio=None, *, eta_A=None, eta_x=None, sigma_a: fl
     if rho is None:
         if eta_ratio is None:
             if eta_A is None or eta_x is None:
-                raise _bad("eta_ratio", where, "given, or both eta_A and eta_x, or rho", None)
-            eta_ratio = _check_positive_array(eta_x, "eta_x", where) / \
-                _check_positive_array(eta_A, "eta_A", where)
-        eta_ratio = _check_positive_array(eta_ratio, "eta_ratio", where)
+                raise invalid_parameter("eta_ratio", where, "given, or both eta_A and eta_x, or rho", None)
+            eta_ratio = check_array(eta_x, "eta_x", where, 0, closed="neither", what="positive and finite") / \
+                check_array(eta_A, "eta_A", where, 0, closed="neither", what="positive and finite")
+        eta_ratio = check_array(eta_ratio, "eta_ratio", where, 0, closed="neither", what="positive and finite")
         rho = np.sqrt(eta_ratio / 2)
     rho = np.asarray(rho, float)
     if np.any(rho < 0):
-        raise _bad("rho", where, "non-negative", rho.tolist())
-    sigma_a = _check_real(sigma_a, "sigma_a", where, 0)
-    sigma_c = _check_real(sigma_c, "sigma_c", where, 0)
+        raise invalid_parameter("rho", where, "non-negative", rho.tolist())
+    sigma_a = check_scalar(sigma_a, "sigma_a", where, float, 0, closed="neither")
+    sigma_c = check_scalar(sigma_c, "sigma_c", where, float, 0, closed="neither")
     out = 2 / np.pi * np.arctan(sigma_a / sigma_c * rho)
     return float(out) if out.ndim == 0 else out
 
@@ -794,10 +758,10 @@ def collision_probability_matrix(rho, d_e: int = 1, d_o: int = 1, *, sigma_a: fl
     ``d_o >= d_e``.
     """
     from scipy import stats
-    d_e = _check_int(d_e, "d_e", "collision_probability_matrix")
-    d_o = _check_int(d_o, "d_o", "collision_probability_matrix")
+    d_e = check_scalar(d_e, "d_e", "collision_probability_matrix", int, 1)
+    d_o = check_scalar(d_o, "d_o", "collision_probability_matrix", int, 1)
     if d_o < d_e:
-        raise _bad("d_o", "collision_probability_matrix", f"an int >= d_e = {d_e}", d_o)
+        raise invalid_parameter("d_o", "collision_probability_matrix", f"an int >= d_e = {d_e}", d_o)
     rho = np.asarray(rho, float)
     nu2 = d_o - d_e + 1
     out = stats.f.cdf(rho ** 2 * (sigma_a / sigma_c) ** 2 * nu2 / d_e, d_e, nu2)
@@ -813,7 +777,8 @@ def collision_probability_cluster(eta_ratio, *, sigma_a: float = 1.0, sigma: flo
     (``sigma`` is the per-embedding scale, not the scale of ``c``). Equals Eq. 12 with
     :math:`\sigma_c=\sigma/\sqrt2` at N = 1.
     """
-    eta_ratio = _check_positive_array(eta_ratio, "eta_ratio", "collision_probability_cluster")
+    eta_ratio = check_array(eta_ratio, "eta_ratio", "collision_probability_cluster", 0, closed="neither",
+                            what="positive and finite")
     out = 2 / np.pi * np.arctan(sigma_a / sigma * np.sqrt(eta_ratio))
     return float(out) if out.ndim == 0 else out
 
@@ -829,7 +794,8 @@ def quoted_eq13_probability(eta_ratio, N, *, sigma_a: float = 1.0, sigma_c: floa
     explain the factor (it rescales time only). Kept for comparison; use
     :func:`collision_probability_cluster`.
     """
-    eta_ratio = _check_positive_array(eta_ratio, "eta_ratio", "quoted_eq13_probability")
+    eta_ratio = check_array(eta_ratio, "eta_ratio", "quoted_eq13_probability", 0, closed="neither",
+                            what="positive and finite")
     N = np.asarray(N, float)
     out = 2 / np.pi * np.arctan(sigma_a / sigma_c * np.sqrt(eta_ratio / (4 * (1 + 1 / N))))
     return float(out) if out.ndim == 0 else out
@@ -859,8 +825,8 @@ def two_repon_solution(a0, c0, eta_A: float, eta_x: float, t):
     Signs of ``a`` and ``c`` never change. Useful for the collided fraction at very long times,
     where time stepping would be too slow.
     """
-    eta_A = _check_real(eta_A, "eta_A", "two_repon_solution", 0)
-    eta_x = _check_real(eta_x, "eta_x", "two_repon_solution", 0)
+    eta_A = check_scalar(eta_A, "eta_A", "two_repon_solution", float, 0, closed="neither")
+    eta_x = check_scalar(eta_x, "eta_x", "two_repon_solution", float, 0, closed="neither")
     a0, c0, t = np.broadcast_arrays(np.asarray(a0, float), np.asarray(c0, float),
                                     np.asarray(t, float))
     u0, v0 = a0 ** 2, c0 ** 2

@@ -35,7 +35,7 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from phasekit._errors import InvalidParameterError
+from phasekit._constraints import check_scalar, invalid_parameter
 
 __all__ = [
     "samples", "parallelograms", "parallelogram_matrix", "training_parallelograms",
@@ -47,23 +47,12 @@ __all__ = [
 ]
 
 
-def _bad(name, where, what, value):
-    return InvalidParameterError(
-        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
-
-
-def _check_p(p, where):
-    if isinstance(p, bool) or not isinstance(p, Integral) or p < 2:
-        raise _bad("p", where, "an int >= 2", p)
-    return int(p)
-
-
 # --------------------------------------------------------------------------------------------
 # combinatorics
 # --------------------------------------------------------------------------------------------
 def samples(p: int) -> np.ndarray:
     """All unordered samples ``(i, j)``, ``i <= j < p``, shape ``(p(p+1)/2, 2)``."""
-    p = _check_p(p, "samples")
+    p = check_scalar(p, "p", "samples", int, 2)
     return np.array([(i, j) for i in range(p) for j in range(i, p)], dtype=int)
 
 
@@ -73,7 +62,7 @@ def parallelograms(p: int, *, with_samples: bool = False):
     With ``with_samples=True`` also returns, for each, the indices (into :func:`samples`) of its
     outer sample ``(i, n)`` and inner sample ``(j, m)``.
     """
-    p = _check_p(p, "parallelograms")
+    p = check_scalar(p, "p", "parallelograms", int, 2)
     P, outer, inner = _parallelograms_cached(p)
     return (P, outer, inner) if with_samples else P
 
@@ -99,11 +88,11 @@ def _train_mask(p, train, where):
     t = np.asarray(train)
     if t.dtype == bool:
         if t.shape != (n_s,):
-            raise _bad("train", where, f"a boolean mask of length {n_s}", t.shape)
+            raise invalid_parameter("train", where, f"a boolean mask of length {n_s}", t.shape)
         return t.copy()
     t = t.astype(int).ravel()
     if t.size and (t.min() < 0 or t.max() >= n_s):
-        raise _bad("train", where, f"sample indices in [0, {n_s})", train)
+        raise invalid_parameter("train", where, f"sample indices in [0, {n_s})", train)
     mask = np.zeros(n_s, dtype=bool)
     mask[t] = True
     return mask
@@ -115,7 +104,7 @@ def training_parallelograms(p: int, train=None) -> np.ndarray:
     ``train`` is a boolean mask over :func:`samples` or an array of sample indices; ``None``
     means the full data set.
     """
-    p = _check_p(p, "training_parallelograms")
+    p = check_scalar(p, "p", "training_parallelograms", int, 2)
     _, outer, inner = parallelograms(p, with_samples=True)
     mask = _train_mask(p, train, "training_parallelograms")
     return mask[outer] & mask[inner]
@@ -141,7 +130,7 @@ def full_charpoly(p: int = 10):
     roots when they are rational and floats otherwise. For ``p = 10``:
     ``lam**2 (lam - 30)(lam**2 - 87 lam + 1866)(lam**2 - 77 lam + 1430)(lam**3 - 126 lam**2 + 5263 lam - 72866)``.
     """
-    p = _check_p(p, "full_charpoly")
+    p = check_scalar(p, "p", "full_charpoly", int, 2)
     A = sp.Matrix(parallelogram_matrix(p).tolist())
     lam = sp.symbols("lambda")
     M = A.T * A
@@ -252,9 +241,9 @@ def linear_structure_probability(p: int = 10, fractions=None, *, n_sets: int = 4
     >>> float(s.probability[-1])
     1.0
     """
-    p = _check_p(p, "linear_structure_probability")
+    p = check_scalar(p, "p", "linear_structure_probability", int, 2)
     if isinstance(n_sets, bool) or not isinstance(n_sets, Integral) or n_sets < 1:
-        raise _bad("n_sets", "linear_structure_probability", "an int >= 1", n_sets)
+        raise invalid_parameter("n_sets", "linear_structure_probability", "an int >= 1", n_sets)
     seed = rng if isinstance(rng, (int, np.integer)) else None
     rng = np.random.default_rng(rng)
     n_s = p * (p + 1) // 2
@@ -262,7 +251,7 @@ def linear_structure_probability(p: int = 10, fractions=None, *, n_sets: int = 4
         fractions = np.linspace(0.1, 1.0, 19)
     fractions = np.asarray(fractions, float)
     if np.any(fractions <= 0) or np.any(fractions > 1):
-        raise _bad("fractions", "linear_structure_probability", "in (0, 1]", fractions.tolist())
+        raise invalid_parameter("fractions", "linear_structure_probability", "in (0, 1]", fractions.tolist())
     sizes = np.clip(np.round(fractions * n_s).astype(int), 1, n_s)
     prob, err, med, q25, q75 = [], [], [], [], []
     for size in sizes:
@@ -321,7 +310,7 @@ def minimal_determining_sets(p: int = 6, sizes=range(1, 9), *, chunk: int = 50_0
     For ``p = 6`` (21 samples) the minimum is 6 samples (3 sets); 129 sets of size 7 and 1594 of
     size 8 work. Cost grows like ``C(p(p+1)/2, size)``.
     """
-    p = _check_p(p, "minimal_determining_sets")
+    p = check_scalar(p, "p", "minimal_determining_sets", int, 2)
     n_s = p * (p + 1) // 2
     S = samples(p)
     counts, minimal = {}, ()
@@ -329,7 +318,7 @@ def minimal_determining_sets(p: int = 6, sizes=range(1, 9), *, chunk: int = 50_0
     for size in sizes:
         size = int(size)
         if size < 1 or size > n_s:
-            raise _bad("sizes", "minimal_determining_sets", f"ints in [1, {n_s}]", size)
+            raise invalid_parameter("sizes", "minimal_determining_sets", f"ints in [1, {n_s}]", size)
         count = 0
         good_sets = []
         it = itertools.combinations(range(n_s), size)
@@ -437,12 +426,11 @@ def predicted_grokking_steps(p: int = 10, train=None, *, eta: float = 1e-3, d: i
     parallelograms). Returns ``inf`` when the linear ground state is not unique. The observed
     step count is reported as about ``3 n_h``; the paper's normalisation is unverified.
     """
-    p = _check_p(p, "predicted_grokking_steps")
+    p = check_scalar(p, "p", "predicted_grokking_steps", int, 2)
     if not isinstance(eta, Real) or eta <= 0:
-        raise _bad("eta", "predicted_grokking_steps", "a float in the range (0, inf)", eta)
+        raise invalid_parameter("eta", "predicted_grokking_steps", "a float in the range (0, inf)", eta)
     if normalisation not in ("sum", "mean"):
-        raise _bad("normalisation", "predicted_grokking_steps", "one of 'sum', 'mean'",
-                   normalisation)
+        raise invalid_parameter("normalisation", "predicted_grokking_steps", "one of 'sum', 'mean'", normalisation)
     s = spectrum(p, train)
     if s.nullity != 2 or s.n_parallelograms == 0:
         return float("inf")
@@ -458,7 +446,7 @@ def run_effective_flow(p: int = 10, *, eta: float = 1e-3, steps: int = 3000, tra
     ``E <- E + eta (2 ell_0 E/Z0^2 - (2/Z0) A^T A E)``, ``ell_0 = |AE|^2``; with a normalised
     start (mean 0, ddof-1 std 1) ``Z0 = p - 1``.
     """
-    p = _check_p(p, "run_effective_flow")
+    p = check_scalar(p, "p", "run_effective_flow", int, 2)
     seed = rng if isinstance(rng, (int, np.integer)) else None
     A = parallelogram_matrix(p, train).astype(float)
     if E0 is None:
@@ -494,7 +482,7 @@ def check_conservation_laws(p: int = 6, train=None):
     Returns a :class:`phasekit.theory.effective_theory.geneft.SymbolicCheck`.
     """
     from .geneft import SymbolicCheck
-    p = _check_p(p, "check_conservation_laws")
+    p = check_scalar(p, "p", "check_conservation_laws", int, 2)
     A = sp.Matrix(parallelogram_matrix(p, train).tolist())
     E = sp.Matrix(sp.symbols(f"E0:{p}", real=True))
     AE = A * E

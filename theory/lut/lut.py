@@ -61,7 +61,7 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from ..._errors import InvalidParameterError
+from ..._constraints import check_array, check_scalar, invalid_parameter
 
 __all__ = [
     "NucleationDerivation", "derive_nucleation", "witness_lambda", "witness_probability",
@@ -76,23 +76,6 @@ __all__ = [
 
 #: Exponent of the Weibull shape :math:`1 - \exp(-(P/P_c)^k)` of the local learner.
 WEIBULL_EXPONENT = 4
-
-
-def _bad(name, where, what, value):
-    return InvalidParameterError(f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
-
-
-def _n(n, where, lo=2):
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < lo:
-        raise _bad("n", where, f"an int in the range [{lo}, inf)", n)
-    return int(n)
-
-
-def _nonneg(x, name, where):
-    a = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(a)) or np.any(a < 0):
-        raise _bad(name, where, "a finite float (or array) in the range [0, inf)", x)
-    return a
 
 
 def _out(a):
@@ -192,14 +175,14 @@ def derive_nucleation() -> NucleationDerivation:
 def witness_lambda(n, P):
     r"""Poisson mean :math:`\lambda = P(P-1)/2^{n+1}` of training pairs differing exactly on a given pair."""
     where = "witness_lambda"
-    n = _n(n, where, 1)
-    P = _nonneg(P, "P", where)
+    n = check_scalar(n, "n", where, int, 1)
+    P = check_array(P, "P", where, 0)
     return _out(P * (P - 1) / 2.0 ** (n + 1))
 
 
 def witness_probability(lam):
     r"""Probability :math:`(1 - e^{-\lambda/2})^2` that both witness types are present."""
-    lam = _nonneg(lam, "lam", "witness_probability")
+    lam = check_array(lam, "lam", "witness_probability", 0)
     return _out(np.expm1(-lam / 2) ** 2)
 
 
@@ -217,8 +200,8 @@ def p_success(n, P):
     0.587
     """
     where = "p_success"
-    n = _n(n, where)
-    P = _nonneg(P, "P", where)
+    n = check_scalar(n, "n", where, int, 2)
+    P = check_array(P, "P", where, 0)
     lam = np.maximum(P * (P - 1), 0.0) / 2.0 ** (n + 1)
     return _out(-np.expm1(-math.comb(n, 2) * np.expm1(-lam / 2) ** 2))
 
@@ -242,8 +225,8 @@ def p_success_cascade(n, P):
     0.11 ± 0.02 at n = 14, P = 0.75 P_c).
     """
     where = "p_success_cascade"
-    n = _n(n, where)
-    P = _nonneg(P, "P", where)
+    n = check_scalar(n, "n", where, int, 2)
+    P = check_array(P, "P", where, 0)
     pairs = np.maximum(P * (P - 1), 0.0) / 2.0
     out = np.ones_like(P, dtype=float)
     for m in range(2, n + 1):
@@ -255,19 +238,19 @@ def p_success_cascade(n, P):
 
 def p_critical(n):
     r""":math:`P_c(n) = 2^{(n+2)/2} / \binom n2^{1/4}` (where the Weibull shape gives 1 - 1/e)."""
-    n = _n(n, "p_critical")
+    n = check_scalar(n, "n", "p_critical", int, 2)
     return 2.0 ** ((n + 2) / 2) / math.comb(n, 2) ** 0.25
 
 
 def weibull_shape(x, k=WEIBULL_EXPONENT):
     r""":math:`1 - \exp(-x^k)`, the n-independent shape of P_success in :math:`x = P/P_c`."""
-    x = _nonneg(x, "x", "weibull_shape")
+    x = check_array(x, "x", "weibull_shape", 0)
     return _out(-np.expm1(-x**k))
 
 
 def p_success_weibull(n, P):
     r"""Near-threshold form :math:`1 - \exp[-(P/P_c(n))^4]`."""
-    P = _nonneg(P, "P", "p_success_weibull")
+    P = check_array(P, "P", "p_success_weibull", 0)
     return weibull_shape(P / p_critical(n))
 
 
@@ -279,8 +262,8 @@ def mean_accuracy_local(n, P):
 def coverage(m, P):
     r"""Fraction of the :math:`2^m` top patterns hit by :math:`P` examples, :math:`1 - (1 - 2^{-m})^P`."""
     where = "coverage"
-    m = _nonneg(m, "m", where)
-    P = _nonneg(P, "P", where)
+    m = check_array(m, "m", where, 0)
+    P = check_array(P, "P", where, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         c = -np.expm1(P * np.log1p(-(2.0 ** -m)))
     return _out(np.where(P == 0, 0.0, c))
@@ -296,8 +279,8 @@ def accuracy_topological(m, P):
 # --------------------------------------------------------------------------------------------
 def scaling_variable_local(n, P):
     r"""Extensive variable :math:`a = \log_2 P / n` of the local learner (step at 1/2, width ∝ 1/n)."""
-    n = _n(n, "scaling_variable_local", 1)
-    P = _nonneg(P, "P", "scaling_variable_local")
+    n = check_scalar(n, "n", "scaling_variable_local", int, 1)
+    P = check_array(P, "P", "scaling_variable_local", 0)
     with np.errstate(divide="ignore"):
         return _out(np.log2(P) / n)
 
@@ -310,22 +293,22 @@ def a_critical(n):
 def transition_width_local(n, lo=0.1, hi=0.9):
     r"""Width in :math:`a` of the Weibull step between P_success = ``lo`` and ``hi``:
     :math:`\log_2(x_{hi}/x_{lo}) / n` with :math:`x_p = (-\ln(1-p))^{1/4}` (∝ 1/n)."""
-    n = _n(n, "transition_width_local")
+    n = check_scalar(n, "n", "transition_width_local", int, 2)
     if not (0 < lo < hi < 1):
-        raise _bad("lo", "transition_width_local", "a float with 0 < lo < hi < 1", (lo, hi))
+        raise invalid_parameter("lo", "transition_width_local", "a float with 0 < lo < hi < 1", (lo, hi))
     x = lambda p: (-math.log1p(-p)) ** (1 / WEIBULL_EXPONENT)  # noqa: E731
     return math.log2(x(hi) / x(lo)) / n
 
 
 def scaling_variable_gf2(n, P):
     r""":math:`\alpha = P/n` of the GF(2) learner (step at 1, width ∝ 1/n)."""
-    n = _n(n, "scaling_variable_gf2", 1)
-    return _out(_nonneg(P, "P", "scaling_variable_gf2") / n)
+    n = check_scalar(n, "n", "scaling_variable_gf2", int, 1)
+    return _out(check_array(P, "P", "scaling_variable_gf2", 0) / n)
 
 
 def transition_width_gf2(n, lo=0.1, hi=0.9):
     r"""Width in :math:`\alpha` of the P(full rank) step between ``lo`` and ``hi`` (O(1) in P, so ∝ 1/n)."""
-    n = _n(n, "transition_width_gf2", 1)
+    n = check_scalar(n, "n", "transition_width_gf2", int, 1)
     Ps = np.arange(n, n + 200)
     pr = np.array([p_full_rank(n, int(p)) for p in Ps])
     P_lo = float(np.interp(lo, pr, Ps))
@@ -337,9 +320,9 @@ def transition_width_gf2(n, lo=0.1, hi=0.9):
 # GF(2) learner
 # --------------------------------------------------------------------------------------------
 def _nP(n, P, where):
-    n = _n(n, where, 1)
+    n = check_scalar(n, "n", where, int, 1)
     if isinstance(P, (bool, np.bool_)) or not isinstance(P, (int, np.integer)) or P < 0:
-        raise _bad("P", where, "an int in the range [0, inf)", P)
+        raise invalid_parameter("P", where, "an int in the range [0, inf)", P)
     return n, int(P)
 
 
@@ -360,7 +343,7 @@ def p_full_rank(n, P):
 def p_full_rank_limit(j):
     r""":math:`\lim_{n\to\infty}\Pr[\text{full rank} \mid P = n + j] = \prod_{i>j}(1 - 2^{-i})`."""
     if isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer)) or j < 0:
-        raise _bad("j", "p_full_rank_limit", "an int in the range [0, inf)", j)
+        raise invalid_parameter("j", "p_full_rank_limit", "an int in the range [0, inf)", j)
     return float(math.prod(1.0 - 2.0 ** (-i) for i in range(j + 1, j + 80)))
 
 
@@ -405,13 +388,13 @@ def gf2_wrong_parity_accuracy(n, P=0, unseen_only=False):
     if not unseen_only:
         return 0.5
     if P >= 2**n:
-        raise _bad("P", "gf2_wrong_parity_accuracy", f"an int below 2**n = {2**n}", P)
+        raise invalid_parameter("P", "gf2_wrong_parity_accuracy", f"an int below 2**n = {2**n}", P)
     return (2 ** (n - 1) - P) / (2**n - P)
 
 
 def gf2_entropy(alpha):
     r"""Entropy of the consistent hypotheses in bits per input, :math:`\max(1 - \alpha, 0)` (large n)."""
-    a = _nonneg(alpha, "alpha", "gf2_entropy")
+    a = check_array(alpha, "alpha", "gf2_entropy", 0)
     return _out(np.maximum(1.0 - a, 0.0))
 
 
@@ -420,14 +403,14 @@ def gf2_entropy(alpha):
 # --------------------------------------------------------------------------------------------
 def description_length_structured(n):
     """Description length of a completed full-parity network: ``4(n-1) + 2``."""
-    n = _n(n, "description_length_structured", 1)
+    n = check_scalar(n, "n", "description_length_structured", int, 1)
     return 4 * (n - 1) + 2
 
 
 def description_length_memorized(P):
     """Description length with no operation applied: the ``P`` stored (distinct) examples."""
     if isinstance(P, (bool, np.bool_)) or not isinstance(P, (int, np.integer)) or P < 0:
-        raise _bad("P", "description_length_memorized", "an int in the range [0, inf)", P)
+        raise invalid_parameter("P", "description_length_memorized", "an int in the range [0, inf)", P)
     return int(P)
 
 
@@ -436,14 +419,14 @@ def binder_two_state(p):
     for :math:`M \in \{0, 1\}` with :math:`\Pr[M=1] = p` (negative for p < 1/3)."""
     p = np.asarray(p, dtype=float)
     if np.any((p <= 0) | (p > 1)):
-        raise _bad("p", "binder_two_state", "a float in the range (0, 1]", p)
+        raise invalid_parameter("p", "binder_two_state", "a float in the range (0, 1]", p)
     return _out(1.0 - 1.0 / (3.0 * p))
 
 
 def p_frozen_success(P_down):
     r"""Down-sweep of the hysteresis protocol: a frozen full-parity structure refitted on
     :math:`P'` examples is perfect iff both parity values are seen, :math:`1 - 2^{1-P'}`."""
-    P = _nonneg(P_down, "P_down", "p_frozen_success")
+    P = check_array(P_down, "P_down", "p_frozen_success", 0)
     return _out(np.where(P >= 1, 1.0 - 2.0 ** (1.0 - P), 0.0))
 
 

@@ -123,6 +123,7 @@ import numpy as np
 import scipy.optimize as so
 import scipy.special as sc
 
+from ..._constraints import check_array, check_scalar, invalid_parameter
 from ..._errors import InvalidParameterError
 from ...solvers._quadrature import tanh_sinh, truncated_nodes
 
@@ -449,32 +450,25 @@ def _continue(alpha, y, d_targets, grid, tol=1e-9, max_halvings=3, callback=None
 
 # --------------------------------------------------------------------------- public API
 def _check_alpha(a, fn):
-    try:
-        a = float(a)
-    except (TypeError, ValueError):
-        a = float("nan")
-    if not (0.0 <= a < 0.833079):
-        raise InvalidParameterError(f"The 'alpha' parameter of {fn} must be a float in [0, 0.833079) "
-                                    f"(the reference must exist: below the binary capacity). "
-                                    f"Got {a!r} instead.")
-    return a
+    return check_scalar(a, "alpha", fn, float, 0, 0.833079, closed="left",
+                        hint="(the reference must exist: below the binary capacity)")
 
 
 def _check_y(y, fn):
+    what = "a float in the range (0, 1000] away from 1 (|y - 1| >= 1e-3; y = 1 is degenerate)"
     try:
-        yv = float(y)
-    except (TypeError, ValueError):
-        yv = float("nan")
-    if not (0.0 < yv <= 1e3) or abs(yv - 1.0) < 1e-3:
-        raise InvalidParameterError(f"The 'y' parameter of {fn} must be a float in (0, 1000] away "
-                                    f"from 1 (|y - 1| >= 1e-3; y = 1 is degenerate). Got {y!r} instead.")
+        yv = check_scalar(y, "y", fn, float, 0, 1e3, closed="right")
+    except InvalidParameterError:
+        raise invalid_parameter("y", fn, what, y) from None
+    if abs(yv - 1.0) < 1e-3:
+        raise invalid_parameter("y", fn, what, y)
     return yv
 
 
 def _check_d(d, fn):
-    dv = np.asarray(d, float).ravel()
-    if dv.size == 0 or not np.all((dv > 0) & (dv < 0.5)):
-        raise InvalidParameterError(f"The 'd' parameter of {fn} must lie in (0, 0.5). Got {d!r} instead.")
+    dv = check_array(d, "d", fn, 0, 0.5, closed="neither").ravel()
+    if dv.size == 0:
+        raise invalid_parameter("d", fn, "a non-empty float array in the range (0, 0.5)", d)
     return dv
 
 

@@ -103,6 +103,7 @@ import numpy as np
 import scipy.optimize as so
 import sympy as sp
 
+from ..._constraints import check_scalar
 from ..._errors import InvalidParameterError, SaddlePointNotConverged
 from ..._registry import register_model
 from .._model import Branch, EquilibriumModel, Param, Transition
@@ -354,17 +355,8 @@ class RFThresholds:
 
 
 def check_positive(v, name, where, hi=math.inf, hi_closed=False):
-    """``float(v)`` if it lies in (0, hi) (or (0, hi]), else :class:`InvalidParameterError`."""
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        x = math.nan
-    ok = math.isfinite(x) and x > 0 and (x <= hi if hi_closed else x < hi)
-    if not ok:
-        rng = f"(0, {hi:g}]" if hi_closed else ("(0, inf)" if math.isinf(hi) else f"(0, {hi:g})")
-        raise InvalidParameterError(f"The {name!r} parameter of {where} must be a float in the range {rng}. "
-                                    f"Got {v!r} instead.")
-    return x
+    """``float(v)`` if it lies in (0, hi) (or (0, hi]): :func:`phasekit._constraints.check_scalar`."""
+    return check_scalar(v, name, where, float, 0, hi, closed="right" if hi_closed else "neither")
 
 
 def rf_thresholds(p_over_d, gammas=None, *, mu1=None, model=None, tol=1e-10, xtol=1e-8):
@@ -405,10 +397,10 @@ def rf_thresholds(p_over_d, gammas=None, *, mu1=None, model=None, tol=1e-10, xto
     """
     from ...solvers import solve
     where = "rf_thresholds"
-    rho = check_positive(p_over_d, "p_over_d", where)
-    mu = math.sqrt(2 / math.pi) if mu1 is None else check_positive(mu1, "mu1", where, 1.0, hi_closed=True)
-    check_positive(tol, "tol", where)
-    check_positive(xtol, "xtol", where)
+    rho = check_scalar(p_over_d, "p_over_d", where, float, 0, closed="neither")
+    mu = math.sqrt(2 / math.pi) if mu1 is None else check_scalar(mu1, "mu1", where, float, 0, 1.0, closed="right")
+    check_scalar(tol, "tol", where, float, 0, closed="neither")
+    check_scalar(xtol, "xtol", where, float, 0, closed="neither")
     model = RandomFeatureStorage() if model is None else model
     if gammas is None:
         gammas = np.geomspace(max(0.4 * rho, rho / 3.0), 4 * rho, 25)

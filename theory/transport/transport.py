@@ -42,6 +42,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from phasekit._constraints import check_scalar
 from phasekit._errors import InvalidParameterError
 
 __all__ = [
@@ -78,13 +79,6 @@ def _spd(name, where, S, d):
         raise InvalidParameterError(
             f"The {name!r} parameter of {where} must be positive definite. Got {a.tolist()} instead.")
     return 0.5 * (a + a.T)
-
-
-def _positive_int(name, where, K):
-    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {where} must be an int in the range [1, inf). Got {K!r} instead.")
-    return int(K)
 
 
 def sqrtm_psd(S):
@@ -287,7 +281,7 @@ def linear_resnet_from_ot(m0, S0, m1, S1, K) -> LinearResNetOT:
     >>> bool(np.allclose(net.composite(), net.ot.A))
     True
     """
-    K = _positive_int("K", "linear_resnet_from_ot", K)
+    K = check_scalar(K, "K", "linear_resnet_from_ot", int, 1)
     ot = gaussian_ot(m0, S0, m1, S1)
     d, h = ot.dim, 1.0 / K
     I = np.eye(d)

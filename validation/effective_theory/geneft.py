@@ -9,8 +9,8 @@ r"""Simulations that test GenEFT: Monte-Carlo closure, repon dynamics, and the a
 * :func:`train_autoencoder` — the GenEFT knowledge-graph autoencoder (encoder ``E ∈ R^{n×d}``,
   combiner, tanh MLP decoder, BCE) in numpy with hand-written backprop and Adam/AdamW with separate
   encoder/decoder rates; :func:`phase_label`; :func:`lr_phase_diagram` runs an
-  ``(eta_enc, eta_dec)`` grid over processes (any ``concurrent.futures.Executor``, e.g. dask's
-  ``Client.get_executor()``) with a tqdm bar, and :func:`fit_boundary_slope` fits the
+  ``(eta_enc, eta_dec)`` grid over ``workers`` processes or a Dask ``scheduler`` (any
+  ``concurrent.futures.Executor`` too) with a tqdm bar, and :func:`fit_boundary_slope` fits the
   generalization/memorization boundary in log-lr space.
 
 Threads: set ``OPENBLAS_NUM_THREADS=1`` before importing numpy for single-run speed; the parallel
@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from numbers import Integral
 
 import numpy as np
 
-from phasekit._errors import InvalidParameterError
+from phasekit._constraints import invalid_parameter
+from phasekit.solvers._pool import map_tasks, renamed, resolve_workers
 from phasekit.theory.effective_theory import geneft as _th
 
 from .._common import SimStats, binomial_estimate, estimate
@@ -47,11 +47,6 @@ __all__ = [
 ]
 
 PHASES = ("generalization", "grokking", "memorization", "confusion")
-
-
-def _bad(name, where, what, value):
-    return InvalidParameterError(
-        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
 
 
 def seed_of(rng):
@@ -79,8 +74,7 @@ def relation_labels(relation: str = "mod3", n: int = 30, *, a: int = 10) -> np.n
     if relation == "bipartite":
         s = x < a
         return (s[:, None] ^ s[None, :]).astype(np.int8)
-    raise _bad("relation", "relation_labels", "one of 'mod3', 'mod5', 'greater', 'bipartite'",
-               relation)
+    raise invalid_parameter("relation", "relation_labels", "one of 'mod3', 'mod5', 'greater', 'bipartite'", relation)
 
 
 class _UnionFind:
@@ -196,11 +190,11 @@ def closure_accuracy(m: int, *, n: int = 30, k: int = 3, n_sets: int = 10,
     where = "closure_accuracy"
     N = n * n
     if isinstance(m, bool) or not isinstance(m, Integral) or not 0 <= m <= N:
-        raise _bad("m", where, f"an int in [0, {N}]", m)
+        raise invalid_parameter("m", where, f"an int in [0, {N}]", m)
     if n % k:
-        raise _bad("k", where, f"a divisor of n={n}", k)
+        raise invalid_parameter("k", where, f"a divisor of n={n}", k)
     if method not in ("exact", "closure"):
-        raise _bad("method", where, "one of 'exact', 'closure'", method)
+        raise invalid_parameter("method", where, "one of 'exact', 'closure'", method)
     seed = seed_of(rng)
     rng = np.random.default_rng(rng)
     R = equivalence_labels(n, k)
@@ -566,16 +560,16 @@ class AutoencoderConfig:
     def __post_init__(self):
         w = "AutoencoderConfig"
         if self.mode not in (1, 2, 3):
-            raise _bad("mode", w, "one of 1, 2, 3", self.mode)
+            raise invalid_parameter("mode", w, "one of 1, 2, 3", self.mode)
         if not isinstance(self.depth, Integral) or self.depth < 1:
-            raise _bad("depth", w, "an int >= 1", self.depth)
+            raise invalid_parameter("depth", w, "an int >= 1", self.depth)
         if not 0 < self.train_fraction <= 1:
-            raise _bad("train_fraction", w, "a float in the range (0, 1]", self.train_fraction)
+            raise invalid_parameter("train_fraction", w, "a float in the range (0, 1]", self.train_fraction)
         for nm in ("eta_enc", "eta_dec"):
             if not getattr(self, nm) > 0:
-                raise _bad(nm, w, "a float in the range (0, inf)", getattr(self, nm))
+                raise invalid_parameter(nm, w, "a float in the range (0, inf)", getattr(self, nm))
         if self.weight_decay < 0:
-            raise _bad("weight_decay", w, "a float in the range [0, inf)", self.weight_decay)
+            raise invalid_parameter("weight_decay", w, "a float in the range [0, inf)", self.weight_decay)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -905,40 +899,11 @@ def _cell_autoencoder(args):
         return ("error", None, None, float("nan"), f"{type(exc).__name__}: {exc}")
 
 
-def run_grid(cell_fn, tasks, n_jobs, executor, progress):
-    """Run ``cell_fn`` over tasks serially, in a process pool, or in a given executor."""
-    from tqdm.auto import tqdm
-    results = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), disable=not progress, desc="phase diagram")
-    if executor is None and (n_jobs is None or n_jobs <= 1):
-        for i, t in enumerate(tasks):
-            results[i] = cell_fn(t)
-            bar.update()
-    else:
-        import concurrent.futures as cf
-        own = executor is None
-        if own:
-            import multiprocessing as mp
-            old = os.environ.get("OPENBLAS_NUM_THREADS")
-            os.environ["OPENBLAS_NUM_THREADS"] = "1"     # inherited by the spawned workers
-            try:
-                executor = cf.ProcessPoolExecutor(max_workers=n_jobs,
-                                                  mp_context=mp.get_context("spawn"))
-            finally:
-                if old is None:
-                    os.environ.pop("OPENBLAS_NUM_THREADS", None)
-                else:
-                    os.environ["OPENBLAS_NUM_THREADS"] = old
-        try:
-            futs = {executor.submit(cell_fn, t): i for i, t in enumerate(tasks)}
-            for fut in cf.as_completed(futs):
-                results[futs[fut]] = fut.result()
-                bar.update()
-        finally:
-            if own:
-                executor.shutdown()
-    bar.close()
-    return results
+def run_grid(cell_fn, tasks, workers, scheduler, progress):
+    """Run ``cell_fn`` over tasks: :func:`phasekit.solvers._pool.map_tasks` (in this process,
+    ``workers`` local processes, or a Dask scheduler / executor)."""
+    return map_tasks(cell_fn, tasks, workers=workers, scheduler=scheduler, progress=progress,
+                     desc="phase diagram", where="phase diagram")
 
 
 def assemble_phase_diagram(eta_x, eta_y, seeds, results, model, config):
@@ -974,16 +939,20 @@ def assemble_phase_diagram(eta_x, eta_y, seeds, results, model, config):
 
 
 def lr_phase_diagram(eta_enc_values=(3e-4, 1e-3, 3e-3), eta_dec_values=(1e-3, 1e-2, 3e-2), *,
-                     config: AutoencoderConfig | None = None, seeds=(0,), n_jobs: int = 1,
-                     executor=None, progress: bool = False) -> PhaseDiagram:
+                     config: AutoencoderConfig | None = None, seeds=(0,), workers: int | None = None,
+                     scheduler=None, progress: bool = False, n_jobs=None, executor=None) -> PhaseDiagram:
     """GenEFT autoencoder phase diagram over ``eta_enc × eta_dec`` (× seeds).
 
-    ``n_jobs > 1`` runs cells in a spawned process pool (``OPENBLAS_NUM_THREADS=1`` in the
-    workers); ``executor`` may be any ``concurrent.futures.Executor`` (dask:
-    ``distributed.Client(...).get_executor()``). Failed cells carry their error in ``status``.
+    ``workers > 1`` runs cells in a spawned process pool (``OPENBLAS_NUM_THREADS=1`` in the
+    workers); ``scheduler`` may be a Dask address or ``Client``, or any
+    ``concurrent.futures.Executor`` (see :func:`phasekit.solvers._pool.map_tasks`). ``n_jobs`` and
+    ``executor`` are the deprecated names of ``workers`` and ``scheduler``. Failed cells carry their
+    error in ``status``.
     """
     cfg = config or AutoencoderConfig()
     tasks = [(dataclasses.replace(cfg, eta_enc=float(ex), eta_dec=float(ey)), int(sd))
              for ex in eta_enc_values for ey in eta_dec_values for sd in seeds]
-    res = run_grid(_cell_autoencoder, tasks, n_jobs, executor, progress)
+    workers = resolve_workers("lr_phase_diagram", workers, n_jobs=n_jobs)
+    scheduler = renamed("lr_phase_diagram", "scheduler", scheduler, executor=executor)
+    res = run_grid(_cell_autoencoder, tasks, workers, scheduler, progress)
     return assemble_phase_diagram(eta_enc_values, eta_dec_values, seeds, res, "geneft.autoencoder", cfg)

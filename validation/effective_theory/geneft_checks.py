@@ -245,7 +245,7 @@ def phase_grid_figure(ax, pd, title, xlabel, ylabel):
 def check_autoencoder(out_dir, *, quick=False, seed=0) -> CheckResult:
     """Spec checks 20–22 (and 23, the Goldilocks depth sweep, in the full mode only)."""
     rows, metrics = [], {}
-    n_jobs = 2
+    workers = 2
     t0 = time.perf_counter()
     steps = 2500 if quick else 4000
     # quick: the 2x2 corner cells that carry both gated statements (ratio <= 1 and ratio >= 30)
@@ -253,7 +253,7 @@ def check_autoencoder(out_dir, *, quick=False, seed=0) -> CheckResult:
     ed = (1e-3, 3e-2) if quick else (1e-3, 1e-2, 3e-2)
     grid_seeds = (seed,) if quick else (seed, seed + 1, seed + 2)
     pd = vg.lr_phase_diagram(ee, ed, config=vg.AutoencoderConfig(steps=steps),
-                             seeds=grid_seeds, n_jobs=n_jobs)
+                             seeds=grid_seeds, workers=workers)
     # G-type = test accuracy crosses 0.9 within the budget (generalization or grokking)
     gtype = np.isin(pd.phases, ("generalization", "grokking")).mean(axis=2) > 0.5
     mtype = (pd.phases == "memorization").mean(axis=2) > 0.5
@@ -278,7 +278,7 @@ def check_autoencoder(out_dir, *, quick=False, seed=0) -> CheckResult:
         pd5 = vg.lr_phase_diagram((1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
                                   (3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
                                   config=vg.AutoencoderConfig(steps=4000), seeds=(seed,),
-                                  n_jobs=n_jobs, progress=False)
+                                  workers=workers, progress=False)
         metrics["grid5_seconds"] = time.perf_counter() - t1
         metrics["grid5_slope"] = pd5.slope
         rows += [dict(table="grid5", **r) for r in pd5.to_rows()]
@@ -407,7 +407,7 @@ def check_liu_toy(out_dir, *, quick=False, seed=0) -> CheckResult:
     sub = grid[[3, 6, 9]] if quick else grid[[1, 3, 5, 7, 9]]
     pd = vl.liu_phase_diagram(sub, sub, config=vl.LiuConfig(steps=2000 if quick else 5000,
                                                             eval_every=10),
-                              seeds=(seed,), n_jobs=2)
+                              seeds=(seed,), workers=2)
     maj = pd.majority()
     bad = [(a, b) for i, a in enumerate(sub) for j, b in enumerate(sub)
            if b >= a * (1 - 1e-9) and maj[i, j] == "generalization"]

@@ -26,18 +26,14 @@ from numbers import Integral
 
 import numpy as np
 
-from phasekit._errors import InvalidParameterError
+from phasekit._constraints import invalid_parameter
+from phasekit.solvers._pool import renamed, resolve_workers
 from phasekit.theory.effective_theory import liu as _th
 
 from .geneft import (Adam, PhaseDiagram, TrainingRun, assemble_phase_diagram, first_crossing, init_mlp,
                      mlp_backward, mlp_forward, phase_label, run_grid, seed_of)
 
 __all__ = ["LiuConfig", "rqi", "predicted_accuracy", "train_liu", "liu_phase_diagram"]
-
-
-def _bad(name, where, what, value):
-    return InvalidParameterError(
-        f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,10 +68,10 @@ class LiuConfig:
         w = "LiuConfig"
         n_all = self.p * (self.p + 1) // 2
         if not isinstance(self.train_num, Integral) or not 1 <= self.train_num <= n_all:
-            raise _bad("train_num", w, f"an int in [1, {n_all}]", self.train_num)
+            raise invalid_parameter("train_num", w, f"an int in [1, {n_all}]", self.train_num)
         for nm in ("eta_repr", "eta_dec"):
             if not getattr(self, nm) > 0:
-                raise _bad(nm, w, "a float in the range (0, inf)", getattr(self, nm))
+                raise invalid_parameter(nm, w, "a float in the range (0, inf)", getattr(self, nm))
 
 
 def _normalised(E):
@@ -142,7 +138,7 @@ def _split(cfg, rng, seed):
     n_all = cfg.p * (cfg.p + 1) // 2
     if cfg.reference_split:
         if seed is None:
-            raise _bad("rng", "train_liu", "an int seed when reference_split=True", rng)
+            raise invalid_parameter("rng", "train_liu", "an int seed when reference_split=True", rng)
         legacy = np.random.RandomState(seed)  # reproduces the reference's np.random.seed stream
         Y = legacy.normal(0, 1, size=(2 * cfg.p - 1, cfg.output_dim)) * cfg.label_scale
         train = legacy.choice(n_all, cfg.train_num, replace=False)
@@ -229,8 +225,8 @@ def _cell_liu(args):
 
 
 def liu_phase_diagram(eta_repr_values=None, eta_dec_values=None, *,
-                      config: LiuConfig | None = None, seeds=(0,), n_jobs: int = 1,
-                      executor=None, progress: bool = False) -> PhaseDiagram:
+                      config: LiuConfig | None = None, seeds=(0,), workers: int | None = None,
+                      scheduler=None, progress: bool = False, n_jobs=None, executor=None) -> PhaseDiagram:
     """Liu toy phase diagram over ``eta_repr × eta_dec`` (default ``10**linspace(-5, -2, 10)``
     each; pass subsets for speed). Parallel as :func:`phasekit.validation.effective_theory.geneft.lr_phase_diagram`.
     """
@@ -240,5 +236,7 @@ def liu_phase_diagram(eta_repr_values=None, eta_dec_values=None, *,
     cfg = config or LiuConfig()
     tasks = [(dataclasses.replace(cfg, eta_repr=float(a), eta_dec=float(b)), int(sd))
              for a in ex for b in ey for sd in seeds]
-    res = run_grid(_cell_liu, tasks, n_jobs, executor, progress)
+    workers = resolve_workers("liu_phase_diagram", workers, n_jobs=n_jobs)
+    scheduler = renamed("liu_phase_diagram", "scheduler", scheduler, executor=executor)
+    res = run_grid(_cell_liu, tasks, workers, scheduler, progress)
     return assemble_phase_diagram(ex, ey, seeds, res, "liu.toy", cfg)

@@ -41,7 +41,7 @@ __all__ = [
     "check_hysteresis", "check_dynamics", "check_gf2", "check_read_once", "write_csv",
 ]
 
-_PROCESSES = None  # default: min(2, available cores)
+_WORKERS = None  # default: min(2, available cores)
 
 
 def write_csv(rows, out_dir, name) -> str:
@@ -86,12 +86,12 @@ def check_parity_transition(out_dir, *, quick=False, seed=0):
     r in {1.0, 1.25, 1.5}, and P(acc=1) <= 0.35 at r = 0.75; every hidden node is XOR.
     """
     ratios = (0.75, 1.0, 1.25, 1.5)
-    main = ln.transition_scan([14], ratios=ratios, n_seeds=60, seed=seed, processes=_PROCESSES,
+    main = ln.transition_scan([14], ratios=ratios, n_seeds=60, seed=seed, workers=_WORKERS,
                               progress=False)
     ns = (8, 10, 12) if quick else (6, 8, 10, 12, 14, 16)
     scan_ratios = (0.5, 1.0, 1.5) if quick else (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
     scan = ln.transition_scan(ns, ratios=scan_ratios, n_seeds=30 if quick else 60, seed=seed,
-                              processes=_PROCESSES, progress=False)
+                              workers=_WORKERS, progress=False)
     rows_main = main.rows()
     ok = True
     for r, row in zip(ratios, rows_main):
@@ -143,7 +143,7 @@ def check_bimodality(out_dir, *, quick=False, seed=0):
     """T-A3: n = 12, P = round(P_c(12)), 60 seeds: mid-fraction <= 0.10, >= 20 % of runs with
     acc >= 0.999 and >= 20 % with acc <= 0.6. Also n = 14 and 16 (full mode) at P_c."""
     ns = (12,) if quick else (12, 14, 16)
-    scan = ln.transition_scan(ns, ratios=(1.0,), n_seeds=60, seed=seed, processes=_PROCESSES,
+    scan = ln.transition_scan(ns, ratios=(1.0,), n_seeds=60, seed=seed, workers=_WORKERS,
                               progress=False)
     rows = scan.rows()
     p12 = scan.points[0]
@@ -181,7 +181,7 @@ def check_collapse(out_dir, *, quick=False, seed=0):
     ratios = (0.5, 0.75, 1.0, 1.25, 1.5) if quick else (0.25, 0.5, 0.625, 0.75, 0.875, 1.0, 1.125,
                                                         1.25, 1.5, 1.75, 2.0)
     scan = ln.transition_scan(ns, ratios=ratios, n_seeds=40 if quick else 60, seed=seed,
-                              processes=_PROCESSES, progress=False)
+                              workers=_WORKERS, progress=False)
     rows = scan.rows()
     ok = True
     for r in rows:
@@ -242,7 +242,7 @@ def check_description_length(out_dir, *, quick=False, seed=0):
     and the jump vanishes (the latent heat grows like P_c - 4n ∝ 2^{n/2})."""
     ns = (14,) if quick else (12, 14, 16)
     ratios = (0.75, 1.0, 1.5) if quick else (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-    scan = ln.transition_scan(ns, ratios=ratios, n_seeds=60, seed=seed, processes=_PROCESSES,
+    scan = ln.transition_scan(ns, ratios=ratios, n_seeds=60, seed=seed, workers=_WORKERS,
                               progress=False)
     rows = []
     ok = True
@@ -306,7 +306,7 @@ def check_hysteresis(out_dir, *, quick=False, seed=0):
     P_down = (P_half, 3, 4, 6) if quick else tuple(sorted({int(round(pc)), int(round(0.75 * pc)),
                                                           P_half, 11, 8, 6, 4, 3, 2}, reverse=True))
     res = ln.hysteresis(n, up_ratio=1.5, P_down=P_down, n_seeds=60 if quick else 200, seed=seed,
-                        processes=_PROCESSES, progress=False)
+                        workers=_WORKERS, progress=False)
     rows = res.rows()
     ok = True
     for r in rows:
@@ -369,7 +369,7 @@ def check_dynamics(out_dir, *, quick=False, seed=0):
     n = 14
     P = int(round(1.5 * th.p_critical(n)))
     res = ln.topological_trajectory(n, P, n_runs=12 if quick else 40, seed=seed,
-                                    processes=_PROCESSES, progress=False)
+                                    workers=_WORKERS, progress=False)
     rows = res.rows()
     ok = res.n_successful >= 5
     lp = math.log2(P)
@@ -490,7 +490,7 @@ def check_read_once(out_dir, *, quick=False, seed=0):
         for n in ns:
             s = ln.transition_scan([n], Ps=[P for P in Ps if P < 2**n], n_seeds=30 if quick else 60,
                                    target="read_once", score=score, seed=seed,
-                                   processes=_PROCESSES, progress=False)
+                                   workers=_WORKERS, progress=False)
             pts.extend(s.points)
         s = ln.TransitionScan(points=tuple(pts), target="read_once", min_support=1, score=score,
                               n_seeds=s.n_seeds, seed=seed)

@@ -52,6 +52,8 @@ from typing import Callable
 
 import numpy as np
 
+from phasekit._constraints import check_option, check_scalar, invalid_parameter
+from phasekit.solvers._pool import map_tasks, resolve_workers
 from phasekit._errors import InvalidParameterError
 
 from .._common import SimStats, binomial_estimate, estimate
@@ -85,43 +87,23 @@ _SCORES = ("support", "mdl")
 
 
 # --------------------------------------------------------------------------------------------
-# validation helpers (one message template, see STYLE.md)
+# validation helpers (one message template: phasekit._constraints)
 # --------------------------------------------------------------------------------------------
-def _bad(name, where, what, value):
-    return InvalidParameterError(f"The {name!r} parameter of {where} must be {what}. Got {value!r} instead.")
-
-
-def _check_int(value, name, where, lo=None, hi=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise _bad(name, where, f"an int in the range [{lo if lo is not None else '-inf'}, "
-                   f"{hi if hi is not None else 'inf'}]", value)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise _bad(name, where, f"an int in the range [{lo if lo is not None else '-inf'}, "
-                   f"{hi if hi is not None else 'inf'}]", value)
-    return int(value)
-
-
-def _check_option(value, name, where, options):
-    if value not in options:
-        raise _bad(name, where, "a str among {" + ", ".join(repr(o) for o in options) + "}", value)
-    return value
-
-
 def _as_binary_matrix(X, where):
     X = np.asarray(X)
     if X.ndim != 2:
-        raise _bad("X", where, "a 2-d array of shape (n_samples, n_features)", f"shape {X.shape}")
+        raise invalid_parameter("X", where, "a 2-d array of shape (n_samples, n_features)", f"shape {X.shape}")
     if X.size and not np.isin(X, (0, 1)).all():
-        raise _bad("X", where, "a binary array (entries 0/1 or bool)", "non-binary entries")
+        raise invalid_parameter("X", where, "a binary array (entries 0/1 or bool)", "non-binary entries")
     return X.astype(np.uint8, copy=False)
 
 
 def _as_binary_vector(y, n, where):
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n:
-        raise _bad("y", where, f"a 1-d binary array of length {n}", f"shape {y.shape}")
+        raise invalid_parameter("y", where, f"a 1-d binary array of length {n}", f"shape {y.shape}")
     if y.size and not np.isin(y, (0, 1)).all():
-        raise _bad("y", where, "a binary array (entries 0/1 or bool)", "non-binary entries")
+        raise invalid_parameter("y", where, "a binary array (entries 0/1 or bool)", "non-binary entries")
     return y.astype(np.int8, copy=False)
 
 
@@ -240,9 +222,9 @@ class LUTNetwork:
 
     def __init__(self, min_support=1, score="support", rng=None, max_ops=None):
         where = "LUTNetwork"
-        self.min_support = _check_int(min_support, "min_support", where, 0)
-        self.score = _check_option(score, "score", where, _SCORES)
-        self.max_ops = None if max_ops is None else _check_int(max_ops, "max_ops", where, 0)
+        self.min_support = check_scalar(min_support, "min_support", where, int, 0)
+        self.score = check_option(score, "score", where, _SCORES)
+        self.max_ops = None if max_ops is None else check_scalar(max_ops, "max_ops", where, int, 0)
         self.rng = rng
         self._fitted = False
 
@@ -314,9 +296,9 @@ class LUTNetwork:
         y = _as_binary_vector(y, X.shape[0], where)
         n = X.shape[1]
         if n < 1 or n > _MAX_N:
-            raise _bad("X", where, f"an array with 1 to {_MAX_N} columns", f"{n} columns")
+            raise invalid_parameter("X", where, f"an array with 1 to {_MAX_N} columns", f"{n} columns")
         if X.shape[0] == 0:
-            raise _bad("X", where, "a non-empty array", "0 samples")
+            raise invalid_parameter("X", where, "a non-empty array", "0 samples")
         rng = np.random.default_rng(self.rng)
         self.n_features_in_ = n
         self._nodes: list = []
@@ -348,7 +330,7 @@ class LUTNetwork:
         X = _as_binary_matrix(X, where)
         y = _as_binary_vector(y, X.shape[0], where)
         if X.shape[1] != self.n_features_in_:
-            raise _bad("X", where, f"an array with {self.n_features_in_} columns", f"{X.shape[1]} columns")
+            raise invalid_parameter("X", where, f"an array with {self.n_features_in_} columns", f"{X.shape[1]} columns")
         codes = _codes(self._top_values(X))
         uniq, inv = np.unique(codes, return_inverse=True)
         ones = np.bincount(inv, weights=y, minlength=uniq.size)
@@ -365,8 +347,8 @@ class LUTNetwork:
         self._require_fitted("transform")
         X = _as_binary_matrix(X, "LUTNetwork.transform")
         if X.shape[1] != self.n_features_in_:
-            raise _bad("X", "LUTNetwork.transform", f"an array with {self.n_features_in_} columns",
-                       f"{X.shape[1]} columns")
+            raise invalid_parameter("X", "LUTNetwork.transform", f"an array with {self.n_features_in_} columns",
+                                    f"{X.shape[1]} columns")
         return self._top_values(X)
 
     def predict(self, X):
@@ -550,7 +532,7 @@ def _chart_stats(keys, rows, lab, nrows):
 # --------------------------------------------------------------------------------------------
 def all_inputs(n):
     """All :math:`2^n` inputs as a ``(2**n, n)`` uint8 array; row ``i`` has ``x_j = (i >> j) & 1``."""
-    n = _check_int(n, "n", "all_inputs", 0, 24)
+    n = check_scalar(n, "n", "all_inputs", int, 0, 24)
     return _all_inputs_cached(n).copy()
 
 
@@ -606,7 +588,8 @@ class BooleanTarget:
     def __call__(self, X):
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.n:
-            raise _bad("X", f"BooleanTarget({self.name})", f"a 2-d array with {self.n} columns", f"shape {X.shape}")
+            raise invalid_parameter("X", f"BooleanTarget({self.name})", f"a 2-d array with {self.n} columns",
+                                    f"shape {X.shape}")
         if self.tree is None:
             return (X[:, list(self.variables)].sum(1) % 2).astype(np.int8)
         return _eval_tree(self.tree, X).astype(np.int8)
@@ -614,10 +597,10 @@ class BooleanTarget:
 
 def parity(n, S=None):
     """Parity of the inputs ``S`` (default: all ``n`` inputs)."""
-    n = _check_int(n, "n", "parity", 1, _MAX_N)
+    n = check_scalar(n, "n", "parity", int, 1, _MAX_N)
     S = tuple(range(n)) if S is None else tuple(sorted(int(s) for s in S))
     if not S or any(s < 0 or s >= n for s in S) or len(set(S)) != len(S):
-        raise _bad("S", "parity", f"a non-empty set of distinct inputs in [0, {n})", S)
+        raise invalid_parameter("S", "parity", f"a non-empty set of distinct inputs in [0, {n})", S)
     return BooleanTarget("parity", n, S, " ^ ".join(f"x{s}" for s in S))
 
 
@@ -630,11 +613,11 @@ def random_read_once(k, n, gates=("and", "xor"), rng=None):
     patterns, so the transition is expected to be broader than for parity (spec §5).
     """
     where = "random_read_once"
-    n = _check_int(n, "n", where, 1, _MAX_N)
-    k = _check_int(k, "k", where, 1, n)
+    n = check_scalar(n, "n", where, int, 1, _MAX_N)
+    k = check_scalar(k, "k", where, int, 1, n)
     gates = tuple(gates)
     if not gates or any(g not in ("and", "xor") for g in gates):
-        raise _bad("gates", where, "a non-empty subset of ('and', 'xor')", gates)
+        raise invalid_parameter("gates", where, "a non-empty subset of ('and', 'xor')", gates)
     rng = np.random.default_rng(rng)
     vs = [int(v) for v in rng.choice(n, k, replace=False)]
 
@@ -768,13 +751,13 @@ def _draw_data(n, P, rng, n_test):
 def _make_target(target, n, rng):
     if isinstance(target, BooleanTarget):
         if target.n != n:
-            raise _bad("target", "simulate_fit", f"a BooleanTarget with n = {n}", target.n)
+            raise invalid_parameter("target", "simulate_fit", f"a BooleanTarget with n = {n}", target.n)
         return target
     if target == "parity":
         return parity(n)
     if target == "read_once":
         return random_read_once(n, n, rng=rng)
-    raise _bad("target", "simulate_fit", "'parity', 'read_once' or a BooleanTarget", target)
+    raise invalid_parameter("target", "simulate_fit", "'parity', 'read_once' or a BooleanTarget", target)
 
 
 def simulate_fit(n, P, *, target="parity", min_support=1, score="support", seed=0, trial=0,
@@ -800,8 +783,8 @@ def simulate_fit(n, P, *, target="parity", min_support=1, score="support", seed=
     LUTRun
     """
     where = "simulate_fit"
-    n = _check_int(n, "n", where, 2, _MAX_N)
-    P = _check_int(P, "P", where, 1, 2**n - 1)
+    n = check_scalar(n, "n", where, int, 2, _MAX_N)
+    P = check_scalar(P, "P", where, int, 1, 2**n - 1)
     r_data, r_target, r_net = _split_seed(seed, n, P, trial)
     f = _make_target(target, n, r_target)
     Xtr, Xte, exact = _draw_data(n, P, r_data, n_test)
@@ -830,30 +813,11 @@ def _default_processes():
         return max(1, min(2, os.cpu_count() or 1))
 
 
-def _parallel_map(func, tasks, processes, progress, desc):
-    """``[func(t) for t in tasks]``, over ``processes`` worker processes, with a tqdm bar."""
-    from tqdm.auto import tqdm
-    processes = _default_processes() if processes is None else _check_int(processes, "processes", desc, 1)
-    bar = tqdm(total=len(tasks), desc=desc, disable=not progress, leave=False)
-    try:
-        if processes == 1 or len(tasks) < 2:
-            out = []
-            for t in tasks:
-                out.append(func(t))
-                bar.update(1)
-            return out
-        import concurrent.futures as cf
-        import multiprocessing as mp
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-        chunk = max(1, len(tasks) // (8 * processes))
-        with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as ex:
-            out = []
-            for r in ex.map(func, tasks, chunksize=chunk):
-                out.append(r)
-                bar.update(1)
-            return out
-    finally:
-        bar.close()
+def _parallel_map(func, tasks, workers, progress, desc):
+    """``[func(t) for t in tasks]`` over ``workers`` processes (default ``min(2, cores)``), with a
+    tqdm bar: :func:`phasekit.solvers._pool.map_tasks`."""
+    workers = _default_processes() if workers is None else workers
+    return map_tasks(func, tasks, workers=workers, progress=progress, desc=desc, where=desc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -963,7 +927,7 @@ class TransitionScan:
 
 
 def transition_scan(ns, Ps=None, *, ratios=None, n_seeds=60, target="parity", min_support=1,
-                    score="support", seed=0, processes=None, progress=True):
+                    score="support", seed=0, workers=None, progress=True, processes=None):
     """Scan the (n, P) plane: ``n_seeds`` independent runs per point, parallel over processes.
 
     Parameters
@@ -977,8 +941,9 @@ def transition_scan(ns, Ps=None, *, ratios=None, n_seeds=60, target="parity", mi
     target, min_support, score : see :func:`simulate_fit`.
     seed : int
         Run ``(n, P, trial)`` uses ``SeedSequence(seed, spawn_key=(n, P, trial))``.
-    processes : int, optional
-        Worker processes (default ``min(2, available cores)``).
+    workers : int, optional
+        Worker processes (default ``min(2, available cores)``; 1: in this process). ``processes``
+        is its deprecated name.
     progress : bool
         Show a tqdm progress bar.
 
@@ -988,21 +953,21 @@ def transition_scan(ns, Ps=None, *, ratios=None, n_seeds=60, target="parity", mi
     """
     from phasekit.theory.lut.lut import p_critical
     where = "transition_scan"
-    ns = [_check_int(n, "ns", where, 2, _MAX_N) for n in np.atleast_1d(ns).tolist()]
+    ns = [check_scalar(n, "ns", where, int, 2, _MAX_N) for n in np.atleast_1d(ns).tolist()]
     if (Ps is None) == (ratios is None):
-        raise _bad("Ps", where, "given, or 'ratios' given, but not both", Ps)
-    n_seeds = _check_int(n_seeds, "n_seeds", where, 1)
+        raise invalid_parameter("Ps", where, "given, or 'ratios' given, but not both", Ps)
+    n_seeds = check_scalar(n_seeds, "n_seeds", where, int, 1)
     grid = []
     for n in ns:
         if Ps is not None:
-            Pn = [_check_int(int(P), "Ps", where, 1, 2**n - 1) for P in np.atleast_1d(Ps).tolist()]
+            Pn = [check_scalar(int(P), "Ps", where, int, 1, 2**n - 1) for P in np.atleast_1d(Ps).tolist()]
         else:
             Pn = [int(min(max(round(r * p_critical(n)), 2), 2**n - 1)) for r in np.atleast_1d(ratios)]
         for P in Pn:
             grid.append((n, P))
     kw = dict(target=target, min_support=min_support, score=score, seed=seed)
     tasks = [(n, P, t, kw) for (n, P) in grid for t in range(n_seeds)]
-    runs = _parallel_map(_run_task, tasks, processes, progress, where)
+    runs = _parallel_map(_run_task, tasks, resolve_workers(where, workers, processes=processes), progress, where)
     points = []
     for g, (n, P) in enumerate(grid):
         points.append(_summarize(n, P, runs[g * n_seeds:(g + 1) * n_seeds], seed))
@@ -1097,7 +1062,7 @@ def _hysteresis_task(args):
 
 
 def hysteresis(n, *, up_ratio=1.5, down_ratios=(0.5,), P_down=None, n_seeds=60, min_support=1,
-               score="support", seed=0, processes=None, progress=True):
+               score="support", seed=0, workers=None, progress=True, processes=None):
     """Hysteresis protocol of the spec §6 on the full parity of ``n <= 16`` inputs.
 
     1. Up-sweep: fit at ``P_up = round(up_ratio * P_c(n))``; keep the completed structures
@@ -1115,17 +1080,17 @@ def hysteresis(n, *, up_ratio=1.5, down_ratios=(0.5,), P_down=None, n_seeds=60, 
     """
     from phasekit.theory.lut.lut import p_critical, p_frozen_success, p_success, p_success_cascade
     where = "hysteresis"
-    n = _check_int(n, "n", where, 3, _EXACT_TEST_MAX_N)
-    n_seeds = _check_int(n_seeds, "n_seeds", where, 1)
+    n = check_scalar(n, "n", where, int, 3, _EXACT_TEST_MAX_N)
+    n_seeds = check_scalar(n_seeds, "n_seeds", where, int, 1)
     pc = p_critical(n)
     P_up = int(min(round(up_ratio * pc), 2**n - 1))
     if P_down is not None:
-        P_downs = tuple(_check_int(int(P), "P_down", where, 1, P_up) for P in np.atleast_1d(P_down))
+        P_downs = tuple(check_scalar(int(P), "P_down", where, int, 1, P_up) for P in np.atleast_1d(P_down))
     else:
         P_downs = tuple(int(min(max(round(r * pc), 1), P_up)) for r in np.atleast_1d(down_ratios))
     kw = dict(min_support=min_support, score=score)
     tasks = [(n, P_up, P_downs, t, int(seed), kw) for t in range(n_seeds)]
-    res = _parallel_map(_hysteresis_task, tasks, processes, progress, where)
+    res = _parallel_map(_hysteresis_task, tasks, resolve_workers(where, workers, processes=processes), progress, where)
     ok = np.array([r[0] for r in res], dtype=bool)
     fz_s, fr_s, fz_a, fr_a = [], [], [], []
     for k in range(len(P_downs)):
@@ -1207,7 +1172,7 @@ def _trajectory_task(args):
 
 
 def topological_trajectory(n, P, *, n_runs=20, min_support=1, score="support", seed=0,
-                           processes=None, progress=True):
+                           workers=None, progress=True, processes=None):
     """Accuracy after each operation ("topological time") on full parity, versus the coverage law.
 
     Successful runs only (those that end with one top variable and accuracy 1), so that every
@@ -1219,12 +1184,12 @@ def topological_trajectory(n, P, *, n_runs=20, min_support=1, score="support", s
     """
     from phasekit.theory.lut.lut import accuracy_topological
     where = "topological_trajectory"
-    n = _check_int(n, "n", where, 2, _EXACT_TEST_MAX_N)
-    P = _check_int(P, "P", where, 1, 2**n - 1)
-    n_runs = _check_int(n_runs, "n_runs", where, 1)
+    n = check_scalar(n, "n", where, int, 2, _EXACT_TEST_MAX_N)
+    P = check_scalar(P, "P", where, int, 1, 2**n - 1)
+    n_runs = check_scalar(n_runs, "n_runs", where, int, 1)
     kw = dict(min_support=min_support, score=score)
     res = _parallel_map(_trajectory_task, [(n, P, t, int(seed), kw) for t in range(n_runs)],
-                        processes, progress, where)
+                        resolve_workers(where, workers, processes=processes), progress, where)
     good = [r for r in res if r[0][-1] == 1 and r[1][-1] >= SUCCESS_THRESHOLD and len(r[0]) == n]
     ms = tuple(range(n, 0, -1))
     acc, cov = [], []
@@ -1333,9 +1298,9 @@ def simulate_gf2_learner(n, P, *, n_trials=4000, seed=0):
     ``2**n`` inputs.
     """
     where = "simulate_gf2_learner"
-    n = _check_int(n, "n", where, 1, _EXACT_TEST_MAX_N)
-    P = _check_int(P, "P", where, 0)
-    n_trials = _check_int(n_trials, "n_trials", where, 1)
+    n = check_scalar(n, "n", where, int, 1, _EXACT_TEST_MAX_N)
+    P = check_scalar(P, "P", where, int, 0)
+    n_trials = check_scalar(n_trials, "n_trials", where, int, 1)
     rng = np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(n, P)))
     target = (1 << n) - 1
     xs = np.arange(2**n, dtype=np.int64)

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..._errors import InvalidParameterError
 from .._common import binomial_estimate, check_float, check_int, check_seed
+from ...solvers._pool import map_tasks, resolve_workers
 from .enumeration import count_solutions
 
 __all__ = ["LocalEntropyEnumeration", "enumerate_local_entropy", "local_energy", "AlgorithmRun", "sbpi",
@@ -527,44 +528,40 @@ def _sbpi_chunk(args):
     return r.solved, r.iterations
 
 
-def success_curve(algorithm, n, alphas, n_instances, *, seed=0, progress=False, batch=50, n_jobs=1,
-                  **options):
+def success_curve(algorithm, n, alphas, n_instances, *, seed=0, progress=False, batch=50, workers=None,
+                  n_jobs=None, **options):
     r"""Success probability of ``algorithm`` (``"sbpi"`` or ``"binaryconnect"``) versus α.
 
     Instances: ``P = round(α n)`` random ±1 patterns, random labels (``n`` odd); instance set i
-    of α index i is seeded by ``SeedSequence([seed, i])`` (independent of ``n_jobs``). Instances
-    are processed in batches of ``batch`` (vectorised); ``n_jobs > 1`` runs the α values in a
-    process pool. ``options`` go to the algorithm. Returns a :class:`SuccessCurve` with binomial
-    errors and the α at success 1/2 with its error.
+    of α index i is seeded by ``SeedSequence([seed, i])`` (independent of ``workers``). Instances
+    are processed in batches of ``batch`` (vectorised); ``workers > 1`` runs the α values in a
+    process pool (``n_jobs`` is its deprecated name). ``options`` go to the algorithm. Returns a
+    :class:`SuccessCurve` with binomial errors and the α at success 1/2 with its error.
     """
     if algorithm in _ALGOS:
         for a in np.asarray(alphas, float).ravel():
             check_float(a, "alphas", "success_curve")
-        n_jobs = check_int(n_jobs, "n_jobs", "success_curve", 1)
+        workers = resolve_workers("success_curve", workers, n_jobs=n_jobs)
+        workers = 1 if workers is None else check_int(workers, "workers", "success_curve", 1)
         if algorithm == "sbpi":
-            return _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options)
-        if n_jobs > 1:
-            return _success_curve_pool(algorithm, n, alphas, n_instances, seed, progress, batch, n_jobs, options)
+            return _sbpi_curve(n, alphas, n_instances, seed, progress, workers, options)
+        if workers > 1:
+            return _success_curve_pool(algorithm, n, alphas, n_instances, seed, progress, batch, workers, options)
     return _success_curve(algorithm, n, alphas, n_instances, seed=seed, progress=progress, batch=batch,
                           **options)
 
 
-def _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options):
+def _sbpi_curve(n, alphas, n_instances, seed, progress, workers, options):
     """SBPI on every (alpha, instance) pair at once: one padded batch per worker process."""
-    import concurrent.futures as cf
     n = check_int(n, "n", "success_curve", 3, None, odd=True)
     n_instances = check_int(n_instances, "n_instances", "success_curve", 1)
     seed = check_seed(seed, "success_curve")
     alphas = np.asarray(alphas, float)
     t0 = time.perf_counter()
     pairs = [(i, j) for i in range(alphas.size) for j in range(n_instances)]
-    chunks = [pairs[w::n_jobs] for w in range(n_jobs)]
+    chunks = [pairs[w::workers] for w in range(workers)]
     jobs = [(n, tuple(alphas), ch, seed, w, options, progress and w == 0) for w, ch in enumerate(chunks) if ch]
-    if n_jobs == 1:
-        outs = [_sbpi_chunk(jobs[0])]
-    else:
-        with cf.ProcessPoolExecutor(max_workers=n_jobs) as ex:
-            outs = list(ex.map(_sbpi_chunk, jobs))
+    outs = map_tasks(_sbpi_chunk, jobs, workers=workers, where="success_curve")
     solved = {pr: None for pr in pairs}
     for (n_, _, ch, *_rest), (sv, its) in zip(jobs, outs):
         for k, pr in enumerate(ch):
@@ -577,26 +574,14 @@ def _sbpi_curve(n, alphas, n_instances, seed, progress, n_jobs, options):
     return _finish_curve("sbpi", n, alphas, results, seed, time.perf_counter() - t0)
 
 
-def _success_curve_pool(algorithm, n, alphas, n_instances, seed, progress, batch, n_jobs, options):
-    import concurrent.futures as cf
+def _success_curve_pool(algorithm, n, alphas, n_instances, seed, progress, batch, workers, options):
     n = check_int(n, "n", "success_curve", 3, None, odd=True)
     n_instances = check_int(n_instances, "n_instances", "success_curve", 1)
     alphas = np.asarray(alphas, float)
     t0 = time.perf_counter()
     jobs = [(algorithm, n, i, float(a), n_instances, seed, batch, options) for i, a in enumerate(alphas)]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=alphas.size, desc=f"{algorithm} N={n} (alpha values)", leave=False)
-    results = [None] * len(jobs)
-    with cf.ProcessPoolExecutor(max_workers=n_jobs) as ex:
-        futs = {ex.submit(_one_alpha, j): k for k, j in enumerate(jobs)}
-        for f in cf.as_completed(futs):
-            results[futs[f]] = f.result()
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+    results = map_tasks(_one_alpha, jobs, workers=workers, progress=progress,
+                        desc=f"{algorithm} N={n} (alpha values)", where="success_curve")
     return _finish_curve(algorithm, n, alphas, results, seed, time.perf_counter() - t0)
 
 

@@ -252,9 +252,9 @@ def check_algorithmic_gap(out_dir, *, quick=False, seed=0):
         n, alphas, n_inst, opts = 1001, np.linspace(0.40, 0.85, 10), 50, dict(max_sweeps=400)
         bc_alphas, bc_opts = np.linspace(0.30, 0.75, 10), dict(max_epochs=150)
     jobs = 1 if quick else 2
-    sb = vle.success_curve("sbpi", n, alphas, n_inst, seed=seed, progress=not quick, n_jobs=jobs, **opts)
+    sb = vle.success_curve("sbpi", n, alphas, n_inst, seed=seed, progress=not quick, workers=jobs, **opts)
     bc = vle.success_curve("binaryconnect", n, bc_alphas, n_inst, seed=seed + 1, progress=not quick,
-                           batch=n_inst, n_jobs=jobs, **bc_opts)
+                           batch=n_inst, workers=jobs, **bc_opts)
     m = {"n": n, "n_instances": n_inst, "sbpi_threshold": sb.threshold, "sbpi_threshold_err": sb.threshold_err,
          "bc_threshold": bc.threshold, "bc_threshold_err": bc.threshold_err, "alpha_LE": ALPHA_LE_MONOTONE,
          "alpha_KM": ALPHA_KM}

@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from phasekit._constraints import check_array, check_scalar
 from phasekit._errors import InvalidParameterError
 from phasekit.theory.transport.transport import (gaussian_ot, halfspace_projection_map,
                                                  linear_resnet_moments)
@@ -50,24 +51,6 @@ def _rng(rng):
 
 def _seed_of(rng):
     return int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
-
-
-def _check_positive(name, where, value, *, allow_zero=False):
-    ok = np.all(np.isfinite(value)) and (np.all(np.asarray(value) >= 0) if allow_zero
-                                         else np.all(np.asarray(value) > 0))
-    if not ok:
-        rng_s = "[0, inf)" if allow_zero else "(0, inf)"
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {where} must be a float in the range {rng_s}. "
-            f"Got {value!r} instead.")
-
-
-def _check_int(name, where, value, low=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {where} must be an int in the range [{low}, inf). "
-            f"Got {value!r} instead.")
-    return int(value)
 
 
 # =============================================================================================
@@ -260,12 +243,12 @@ def fit_linear_resnet(m0, S0, m1, S1, *, n_blocks=8, kinetic=True, method="penal
     """
     from scipy.optimize import minimize
     where = "fit_linear_resnet"
-    K = _check_int("n_blocks", where, n_blocks)
+    K = check_scalar(n_blocks, "n_blocks", where, int, 1)
     if method not in ("penalty", "uzawa"):
         raise InvalidParameterError(
             f"The 'method' parameter of {where} must be a str among {{'penalty', 'uzawa'}}. "
             f"Got {method!r} instead.")
-    _check_positive("init_std", where, init_std, allow_zero=True)
+    check_array(init_std, "init_std", where, 0, closed="left")
     ot = gaussian_ot(m0, S0, m1, S1)
     d = ot.dim
     seed = _seed_of(rng)
@@ -347,10 +330,10 @@ class TanhResNet:
 
     def __post_init__(self):
         for name in ("dim", "width", "n_blocks", "n_replicas"):
-            _check_int(name, "TanhResNet", getattr(self, name))
+            check_scalar(getattr(self, name), name, "TanhResNet", int, 1)
         if self.h is None:
             object.__setattr__(self, "h", 1.0 / self.n_blocks)
-        _check_positive("h", "TanhResNet", self.h)
+        check_array(self.h, "h", "TanhResNet", 0, closed="neither")
         R, K, H, d = self.n_replicas, self.n_blocks, self.width, self.dim
         object.__setattr__(self, "_s1", (R, K, H, d + 1))
         object.__setattr__(self, "_s2", (R, K, d, H + 1))
@@ -386,7 +369,7 @@ class TanhResNet:
                 f"The 'rng' parameter of TanhResNet.init must be a seed or a sequence of "
                 f"{R} seeds. Got a sequence of {len(rngs)} instead.")
         std = np.broadcast_to(np.asarray(init_std, dtype=float), (R,))
-        _check_positive("init_std", "TanhResNet.init", std, allow_zero=True)
+        check_array(std, "init_std", "TanhResNet.init", 0, closed="left")
         theta = np.zeros(self.size)
         V = self.views(theta)
         gens = [_rng(g) for g in rngs] if rngs is not None else [_rng(rng)] * R
@@ -630,12 +613,12 @@ def train_resnet(X, y, *, n_blocks=8, width=32, lam_kin=1.0, mu=50.0, loss="squa
         raise InvalidParameterError(
             f"The 'loss' parameter of {where} must be a str among {set(_LOSSES)}. "
             f"Got {loss!r} instead.")
-    n_iter = _check_int("n_iter", where, n_iter, low=0)
-    uzawa_every = _check_int("uzawa_every", where, uzawa_every)
-    record_every = _check_int("record_every", where, record_every)
-    _check_positive("lr", where, lr)
+    n_iter = check_scalar(n_iter, "n_iter", where, int, 0)
+    uzawa_every = check_scalar(uzawa_every, "uzawa_every", where, int, 1)
+    record_every = check_scalar(record_every, "record_every", where, int, 1)
+    check_array(lr, "lr", where, 0, closed="neither")
     for name, val in (("lam_kin", lam_kin), ("mu", mu), ("lambda0", lambda0), ("tau", tau)):
-        _check_positive(name, where, np.asarray(val, float), allow_zero=True)
+        check_array(np.asarray(val, float), name, where, 0, closed="left")
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
@@ -903,7 +886,7 @@ def make_two_blobs(n=400, *, rng=0, centers=((-1.0, 0.0), (1.0, 0.0)), std=0.3):
 
     Returns ``X (n, 2)``, ``y (n,)``.
     """
-    _check_int("n", "make_two_blobs", n, low=2)
+    check_scalar(n, "n", "make_two_blobs", int, 2)
     g = _rng(rng)
     n0 = n // 2
     c = np.asarray(centers, float)
@@ -919,7 +902,7 @@ def make_moons(n=100, *, noise=0.1, rng=0):
     Upper moon ``(cos θ, sin θ)`` has label +1, lower moon ``(1 - cos θ, 1/2 - sin θ)`` label -1,
     ``θ ~ U(0, π)``, plus ``N(0, noise²)`` noise. Returns ``X (n, 2)``, ``y (n,)``.
     """
-    _check_int("n", "make_moons", n, low=2)
+    check_scalar(n, "n", "make_moons", int, 2)
     g = _rng(rng)
     n1 = n // 2
     th = np.pi * g.random(n)
@@ -935,7 +918,7 @@ def make_circles(n=100, *, noise=0.05, factor=0.3, rng=0):
 
     Outer circle (radius 1) label -1, inner (radius ``factor``) label +1.
     """
-    _check_int("n", "make_circles", n, low=2)
+    check_scalar(n, "n", "make_circles", int, 2)
     g = _rng(rng)
     n0 = n // 2
     th = 2 * np.pi * g.random(n)

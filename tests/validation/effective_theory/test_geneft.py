@@ -158,7 +158,7 @@ def test_fit_boundary_slope_recovers_slope_one():
 
 def test_phase_diagram_parallel_small():
     cfg = vg.AutoencoderConfig(steps=300, eval_every=20)
-    pd = vg.lr_phase_diagram((3e-3,), (1e-3, 3e-2), config=cfg, n_jobs=2)
+    pd = vg.lr_phase_diagram((3e-3,), (1e-3, 3e-2), config=cfg, workers=2)
     assert pd.phases.shape == (1, 2, 1)
     assert all(s == "ok" for s in pd.status.ravel())
     assert len(pd.to_rows()) == 2
@@ -176,7 +176,7 @@ def test_relations():
 def test_phase_diagram_boundary_slope():
     """5x5 grid at 4000 steps (about 1 min on 2 cores): a G/M boundary of slope near 1."""
     pd = vg.lr_phase_diagram((1e-4, 3e-4, 1e-3, 3e-3, 1e-2), (3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
-                             n_jobs=2)
+                             workers=2)
     assert 0.7 <= pd.slope <= 2.0        # measured 1.46 (seed 0)
     maj = pd.majority()
     assert maj[-1, 0] == "generalization" and maj[0, -1] == "memorization"

@@ -78,7 +78,7 @@ def test_fast_decoder_memorizes():
 def test_lr_grid_no_comprehension_with_fast_decoder():
     grid = 10 ** np.linspace(-5, -2, 10)
     sub = grid[[1, 3, 5, 7, 9]]
-    pd = vl.liu_phase_diagram(sub, sub, config=vl.LiuConfig(eval_every=10), n_jobs=2)
+    pd = vl.liu_phase_diagram(sub, sub, config=vl.LiuConfig(eval_every=10), workers=2)
     maj = pd.majority()
     for i, a in enumerate(sub):
         for j, b in enumerate(sub):

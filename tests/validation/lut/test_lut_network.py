@@ -121,7 +121,7 @@ def test_description_length_is_P_without_operations():
 
 
 def test_parity_never_accepts_a_wrong_merge_in_a_scan():
-    scan = ln.transition_scan([8, 10], ratios=(0.5, 1.0, 2.0), n_seeds=20, seed=SEED, processes=1,
+    scan = ln.transition_scan([8, 10], ratios=(0.5, 1.0, 2.0), n_seeds=20, seed=SEED, workers=1,
                               progress=False)
     assert all(p.all_xor for p in scan.points)
 
@@ -178,9 +178,9 @@ def test_simulate_fit_exact_test_set_and_determinism():
     assert not big.exact and 3900 < big.n_test <= 4000
 
 
-def test_scan_is_independent_of_the_number_of_processes():
-    a = ln.transition_scan([9], Ps=[20, 30], n_seeds=6, seed=SEED, processes=1, progress=False)
-    b = ln.transition_scan([9], Ps=[20, 30], n_seeds=6, seed=SEED, processes=2, progress=False)
+def test_scan_is_independent_of_the_number_of_workers():
+    a = ln.transition_scan([9], Ps=[20, 30], n_seeds=6, seed=SEED, workers=1, progress=False)
+    b = ln.transition_scan([9], Ps=[20, 30], n_seeds=6, seed=SEED, workers=2, progress=False)
     assert [p.accuracies for p in a.points] == [p.accuracies for p in b.points]
     row = a.rows()[0]
     for key in ("acc_mean", "p_perfect", "mid_fraction", "bimodality", "binder", "p_success_theory"):

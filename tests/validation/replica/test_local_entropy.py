@@ -68,14 +68,14 @@ def test_sbpi_and_binaryconnect_return_solutions():
 def test_success_curve_binomial_errors_and_pooled_sbpi():
     a = [0.3, 0.9]
     c1 = vle.success_curve("sbpi", 51, a, 8, seed=4, max_sweeps=30)
-    c2 = vle.success_curve("sbpi", 51, a, 8, seed=4, max_sweeps=30, n_jobs=2)
+    c2 = vle.success_curve("sbpi", 51, a, 8, seed=4, max_sweeps=30, workers=2)
     for c in (c1, c2):
         for s in c.success:
             assert s.error_of_mean == pytest.approx(math.sqrt(s.mean * (1 - s.mean) / 8), abs=1e-15)
         assert c.p[0] == 1.0 and c.p[1] < 0.5     # alpha = 0.9 > alpha_KM (finite N = 51: rare successes)
         assert 0.3 < c.threshold < 0.9
     b1 = vle.success_curve("binaryconnect", 51, [0.3], 4, seed=4, max_epochs=50)
-    b2 = vle.success_curve("binaryconnect", 51, [0.3], 4, seed=4, max_epochs=50, n_jobs=2)
+    b2 = vle.success_curve("binaryconnect", 51, [0.3], 4, seed=4, max_epochs=50, workers=2)
     np.testing.assert_array_equal(b1.p, b2.p)       # same instances and streams per alpha
 
 
