@@ -29,6 +29,9 @@ reduces to (:func:`order_parameter_action`, derived here in sympy from Stein's l
     S(q) = d\Big[\frac{q^2}{2\sigma_w^2} - \frac{2u}{\pi}\frac{q^2}{D}\Big(b-\frac{2cq^2}{D}\Big)^2\Big],
     \quad D = 1+2(\sigma_w^2+q^2),\quad u = \frac{n^2\sigma_a^2}{\sigma^4 dN},
 
+(the printed form is only a test oracle: every equation of the numerics — S/d, h, ∂h/∂y by
+``sympy.diff``, the curvature, M and the self-consistency residuals — is derived once in
+:func:`cubic_sym` and compiled; the one hand kernel kept for speed, ``_h``, is tied to it by tests)
 and the discrepancy is fixed self-consistently by (:func:`self_consistency`)
 :math:`[b,\sqrt6 c] = (\kappa\langle M\rangle + I)^{-1}[1,\sqrt6\epsilon]`,
 :math:`\kappa = n\sigma_a^2/\sigma^2`, with the projected kernel
@@ -76,6 +79,7 @@ import numpy as np
 import scipy.optimize as so
 import scipy.special as sc
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from ..._errors import InvalidParameterError
 from ..._registry import register_model
@@ -85,7 +89,7 @@ from .._symbolic import E, expand_expectations, gaussian_ibp
 __all__ = [
     # symbolic
     "neuron_action", "equivalent_kernel_action", "gp_predictor", "stein_integrals", "order_parameter_action",
-    "projected_kernel", "self_consistency", "gfl_closed_forms", "modular_mode_action", "modular_saddles",
+    "projected_kernel", "self_consistency", "cubic_sym", "stein_projections", "gfl_closed_forms", "modular_mode_action", "modular_saddles",
     "modular_onset_exprs",
     # cubic numerics
     "BASE_POINT", "cubic_params", "CubicState", "CubicCurve", "cubic_action", "cubic_gfl", "cubic_onset",
@@ -105,9 +109,10 @@ q_s, b_s, c_s = sp.symbols("q b c", real=True)
 y_s, p_s = sp.Symbol("y", nonnegative=True), sp.Symbol("p", nonnegative=True)
 z_s, xi_s, t_s = sp.symbols("z xi t", real=True)
 s2_s = sp.Symbol("s2", positive=True)          # |w|^2
+wperp2_s = sp.Symbol("w_perp2", positive=True)  # |w_perp|^2 inside D = 1 + 2|w|^2
+A11_s, A13_s, A33_s = sp.symbols("A11 A13 A33", real=True)   # kappa <M> (self-consistency)
 P_s, gamma_s, a_s, g_s, x_s = sp.symbols("P gamma a g x", positive=True)
 
-_R6 = math.sqrt(6.0)
 _SQRT_PI = math.sqrt(math.pi)
 
 
@@ -251,6 +256,21 @@ def projected_kernel():
 
 
 @functools.lru_cache(maxsize=None)
+def _order_parameter_action_perp():
+    r"""S(q) as :func:`order_parameter_action`, with :math:`|w_\perp|^2` inside D kept as its own symbol
+    ``w_perp2`` (:data:`wperp2_s`; σ_w² in the d → ∞ limit, σ_w²(d−1)/d as the finite-d mean): the one
+    derivation every numeric form of the action is compiled from."""
+    st = stein_integrals()
+    D = sp.Symbol("D", positive=True)
+    T = (b_s * st["I0"] + c_s * st["E_H3"]) / sigma2
+    S = equivalent_kernel_action().subs(sp.Symbol("T", real=True), T).subs(sp.Symbol("w2", nonnegative=True), q_s ** 2)
+    S = S.subs(D, 1 + 2 * (wperp2_s + q_s ** 2))
+    # eliminate sigma_a2 through u = n^2 sigma_a2 / (sigma^4 d N)
+    S = S.subs(sigma_a2, u_s * sigma2 ** 2 * d_s * N_s / n_s ** 2)
+    return sp.simplify(S)
+
+
+@functools.lru_cache(maxsize=None)
 def order_parameter_action():
     r"""S(q) derived from the equivalent-kernel action under the ansatz and norm concentration.
 
@@ -259,19 +279,118 @@ def order_parameter_action():
     :math:`dq^2/(2\sigma_w^2)` of the prior (the d − 1 perpendicular directions integrate out).
     Returns ``S`` in terms of q, b, c, u, d, σ_w² (with ``n`` eliminated through u).
     """
-    st = stein_integrals()
-    D = sp.Symbol("D", positive=True)
-    T = (b_s * st["I0"] + c_s * st["E_H3"]) / sigma2
-    S = equivalent_kernel_action().subs(sp.Symbol("T", real=True), T).subs(sp.Symbol("w2", nonnegative=True), q_s ** 2)
-    S = S.subs(D, 1 + 2 * (sigma_w2 + q_s ** 2))
-    # eliminate sigma_a2 through u = n^2 sigma_a2 / (sigma^4 d N)
-    S = S.subs(sigma_a2, u_s * sigma2 ** 2 * d_s * N_s / n_s ** 2)
-    return sp.simplify(S)
+    return sp.simplify(_order_parameter_action_perp().subs(wperp2_s, sigma_w2))
 
 
 def _S_spec():
+    """The action as printed in the module docstring: a test oracle only (the derivation
+    :func:`order_parameter_action` must reproduce it); no numerics use it."""
     D = 1 + 2 * (sigma_w2 + q_s ** 2)
     return d_s * (q_s ** 2 / (2 * sigma_w2) - 2 * u_s / sp.pi * q_s ** 2 / D * (b_s - 2 * c_s * q_s ** 2 / D) ** 2)
+
+
+@functools.lru_cache(maxsize=None)
+def cubic_sym():
+    r"""Every equation of the cubic-teacher numerics, derived in sympy from :func:`order_parameter_action`
+    and :func:`projected_kernel` (the single source; the numerics below are compiled from these).
+
+    Returns a dict of sympy expressions in q, y (= q²), b, c, u, σ_w² and ``w_perp2`` (|w_⊥|² in D):
+
+    * ``s``: S(q)/d;  ``h``: h(y) = S/(dq²) at q² = y;  ``dh``: ∂h/∂y (``sympy.diff``);
+    * ``curv``: 2σ_w²h(0) = 1 − Ub², U = 4uσ_w²/(π(1+2σ_w²)) (``U``; the q² curvature of S relative
+      to the prior, v₀ = σ_w²/(d·curv));
+    * ``M11, M13, M33``: the projected kernel at q² = y, D = 1 + 2(w_perp2 + y);
+    * ``m11_slope``: ∂M11/∂y at y = 0 (= 4/(π(1+2σ_w²))), so that :math:`\langle M_{11}\rangle = v_0\,` m11_slope in GFL;
+    * ``sc_residual``: the two residuals of :math:`(A+I)[b,\sqrt6c] = [1,\sqrt6\epsilon]` (the second divided
+      by √6) in the symbols ``A11, A13, A33`` (A = κ⟨M⟩, :func:`self_consistency`).
+    """
+    S = _order_parameter_action_perp()
+    s = sp.simplify(S / d_s)
+    # termwise (no common denominator: that would cancel catastrophically near h = 0)
+    h = sp.Add(*[t / q_s ** 2 for t in sp.Add.make_args(s)]).subs(q_s, sp.sqrt(y_s))
+    dh = sp.factor(sp.diff(h, y_s))
+    curv = sp.Add(*[sp.cancel(2 * sigma_w2 * t) for t in sp.Add.make_args(h.subs({y_s: 0, wperp2_s: sigma_w2}))])
+    U = sp.cancel((1 - curv) / b_s ** 2)
+    pk = projected_kernel()
+    D = sp.Symbol("D", positive=True)
+    M = {k: sp.simplify(pk[k].subs(q_s, sp.sqrt(y_s)).subs(D, 1 + 2 * (wperp2_s + y_s))) for k in ("M11", "M13", "M33")}
+    # GFL: q ~ N(0, v0) with v0 -> 0, so <M11> = v0 * dM11/dy(0) (|w_perp|^2 -> sigma_w^2)
+    m11_slope = sp.simplify(sp.diff(M["M11"], y_s).subs({y_s: 0, wperp2_s: sigma_w2}))
+    # self-consistency (kappa<M> + I)[b, sqrt6 c] = [1, sqrt6 eps] as residuals, A = kappa<M> (+ GFL part)
+    A = sp.Matrix([[A11_s, A13_s], [A13_s, A33_s]])
+    r = (sp.eye(2) + A) * sp.Matrix([b_s, sp.sqrt(6) * c_s]) - sp.Matrix([1, sp.sqrt(6) * eps_s])
+    sc_residual = (sp.expand(r[0]), sp.expand(r[1] / sp.sqrt(6)))
+    return dict(s=s, h=h, dh=dh, curv=curv, U=U, m11_slope=m11_slope, sc_residual=sc_residual, **M)
+
+
+class _FastPrinter(NumPyPrinter):
+    """numpy printer writing small integer powers of a symbol as products (numpy's ``x**3`` on arrays
+    goes through the slow general ``pow``)."""
+
+    def _print_Pow(self, expr, rational=False):
+        e = expr.exp
+        if e.is_Integer and 2 <= abs(int(e)) <= 4 and expr.base.is_Symbol:
+            prod = "*".join([self._print(expr.base)] * abs(int(e)))
+            return f"({prod})" if e > 0 else f"(1/({prod}))"
+        return super()._print_Pow(expr, rational)
+
+
+def _lambdify(args, expr):
+    """A scalar closed form compiled once (``sympy.lambdify``, cse=True, constants as 17-digit floats):
+    plain arithmetic, so it runs on Python floats at the speed of hand-written code and vectorises
+    over numpy arrays."""
+    num = lambda x: sp.N(x, 17)  # noqa: E731
+    expr = tuple(map(num, expr)) if isinstance(expr, tuple) else num(expr)
+    return sp.lambdify(args, expr, modules="numpy", cse=True, printer=_FastPrinter)
+
+
+@functools.lru_cache(maxsize=None)
+def _stein_num():
+    D = sp.Symbol("D", positive=True)
+    st = stein_integrals()
+    return _lambdify((q_s, D), (st["I0"], st["E_H3"]))
+
+
+def stein_projections(q, D):
+    r"""Numeric :math:`(\mathbb E_x[H_1\,\mathrm{erf}(w\cdot x)],\ \mathbb E_x[H_3\,\mathrm{erf}(w\cdot x)])`
+    at overlap ``q`` = w·w* and ``D`` = 1 + 2|w|² (vectorised; compiled from :func:`stein_integrals`):
+    :math:`2q/\sqrt{\pi D}` and :math:`-4q^3/(\sqrt\pi D^{3/2})`."""
+    return _stein_num()(q, D)
+
+
+@functools.lru_cache(maxsize=None)
+def _cubic_num():
+    """Numeric functions compiled from :func:`cubic_sym` (built once, on first use; ``*0`` at
+    |w_⊥|² = σ_w²)."""
+    e = cubic_sym()
+    a_y = (y_s, b_s, c_s, u_s, sigma_w2, wperp2_s)
+    a_y0 = (y_s, b_s, c_s, u_s, sigma_w2)
+    at0 = {wperp2_s: sigma_w2}
+    return dict(
+        s=_lambdify((q_s, b_s, c_s, u_s, sigma_w2, wperp2_s), e["s"]),
+        h=_lambdify(a_y, e["h"]),
+        dh=_lambdify(a_y, e["dh"]),
+        dh0=_lambdify(a_y0, e["dh"].subs(at0)),
+        curv=_lambdify((b_s, u_s, sigma_w2), e["curv"]),
+        U=_lambdify((u_s, sigma_w2), e["U"]),
+        m11_slope=_lambdify((sigma_w2,), e["m11_slope"]),
+        M=_lambdify((y_s, wperp2_s), (e["M11"], e["M13"], e["M33"])),
+        sc=_lambdify((b_s, c_s, eps_s, A11_s, A13_s, A33_s), e["sc_residual"]),
+    )
+
+
+class _Compiled:
+    """Attribute access to :func:`_cubic_num` (compiled on first use, then plain attributes)."""
+
+    def __getattr__(self, name):
+        num = _cubic_num()
+        if name not in num:
+            raise AttributeError(name)
+        self.__dict__.update(num)
+        return num[name]
+
+
+_N = _Compiled()
 
 
 @functools.lru_cache(maxsize=None)
@@ -315,9 +434,9 @@ def gfl_closed_forms():
     Returns a dict with ``v0``, ``b_equation`` (= 0 at the GFL b), ``spike_ratio``, and the checks
     ``quadratic_coefficient_ok`` (the q² coefficient of S reproduces v0) and ``m11_leading_ok``.
     """
-    S = _S_spec()
+    S = order_parameter_action()
     a2 = sp.simplify(sp.series(S, q_s, 0, 3).removeO().coeff(q_s, 2))
-    v0 = sigma_w2 / (d_s * (1 - 4 * u_s * sigma_w2 * b_s ** 2 / (sp.pi * (1 + 2 * sigma_w2))))
+    v0 = sigma_w2 / (d_s * cubic_sym()["curv"])
     quad_ok = sp.simplify(1 / (2 * a2) - v0) == 0
     # <q^2/D> for q ~ N(0, v0), to leading order in v0 (series in a bookkeeping variable)
     lam = sp.Symbol("lambda", positive=True)
@@ -376,31 +495,40 @@ def _uk(p):
 
 
 def cubic_action(q, b, c, params):
-    r"""S(q)/d of the cubic model (vectorised in q): :math:`q^2/(2\sigma_w^2) - (2u/\pi)(q^2/D)(b-2cq^2/D)^2`."""
+    r"""S(q)/d of the cubic model (vectorised in q): :math:`q^2/(2\sigma_w^2) - (2u/\pi)(q^2/D)(b-2cq^2/D)^2`
+    (= q²·h(q²), :func:`_h` tied to :func:`cubic_sym`)."""
     p = _check_cubic(params, "cubic_action")
     u, _ = _uk(p)
     q = np.asarray(q, dtype=float)
-    D = 1 + 2 * (p["sigma_w2"] + q * q)
-    return q * q / (2 * p["sigma_w2"]) - (2 * u / math.pi) * (q * q / D) * (b - 2 * c * q * q / D) ** 2
+    return q * q * _h(q * q, b, c, u, p["sigma_w2"])
 
 
 def _M(y, sw):
-    D = 1 + 2 * (sw + y)
-    return (4 * y / (math.pi * D), -8 * y * y / (_R6 * math.pi * D * D), 8 * y ** 3 / (3 * math.pi * D ** 3))
+    """(M11, M13, M33) at q² = y, D = 1 + 2(sw + y) (compiled from :func:`projected_kernel`)."""
+    return _N.M(y, sw)
 
 
-def _h(y, b, c, u, sw):
-    D = 1 + 2 * (sw + y)
+def _h(y, b, c, u, sw, swp=None):
+    """h(y) = S/(dq²) at q² = y, |w_⊥|² = ``swp`` (default σ_w²) inside D.
+
+    The one hand-written kernel of the family, kept for speed: it is evaluated on the 1100-point
+    y grid of every Maxwell-gap evaluation and inside the root finders, where the compiled
+    :func:`cubic_sym` ``h`` (expanded polynomial in y, cubic power of D) runs about 2x slower
+    on arrays. Symbolic form: ``cubic_sym()["h"]``; tied at random points by
+    ``tests/theory/adaptive_kernel/test_single_source.py``."""
+    D = 1 + 2 * ((sw if swp is None else swp) + y)
     m = b - 2 * c * y / D
     return 1 / (2 * sw) - (2 * u / math.pi) * m * m / D
 
 
 def _dh(y, b, c, u, sw):
-    D0 = 1 + 2 * sw
-    D = D0 + 2 * y
-    m = b - 2 * c * y / D
-    dm = -2 * c * D0 / D ** 2
-    return -(2 * u / math.pi) * (2 * m / D) * (dm - m / D)
+    """∂h/∂y at |w_⊥|² = σ_w² (``sympy.diff`` of :func:`cubic_sym`'s h, compiled)."""
+    return _N.dh0(y, b, c, u, sw)
+
+
+def _curv(b, u, sw):
+    """1 − 4uσ_w²b²/(π(1+2σ_w²)) = 2σ_w²h(0) (compiled from :func:`cubic_sym`)."""
+    return _N.curv(b, u, sw)
 
 
 _YGRID = np.concatenate([np.linspace(0, 4, 801)[1:], np.linspace(4, 60, 300)[1:]])
@@ -428,8 +556,8 @@ def cubic_gfl(params):
     p = _check_cubic(params, "cubic_gfl")
     u, kappa = _uk(p)
     sw = p["sigma_w2"]
-    K = (kappa / p["d"]) * 4 * sw / (math.pi * (1 + 2 * sw))
-    U = 4 * u * sw / (math.pi * (1 + 2 * sw))
+    K = (kappa / p["d"]) * sw * _N.m11_slope(sw)   # kappa <M11> curv = (kappa/d) sw dM11/dy(0)
+    U = _N.U(u, sw)                                # curvature = 1 - U b^2
     bmax = min(1.0, 1 / math.sqrt(U)) if U > 0 else 1.0
     f = lambda b: b * (1 + K / (1 - U * b * b)) - 1  # noqa: E731
     hi = bmax * (1 - 1e-15) if U * bmax * bmax >= 1 else bmax
@@ -504,25 +632,24 @@ class CubicState:
 
 def _sc_residual(b, c, p, y, pp, u, kappa):
     sw = pp["sigma_w2"]
-    curv = 1 - 4 * u * sw * b * b / (math.pi * (1 + 2 * sw))
+    curv = _curv(b, u, sw)
     # d -> inf: the Gaussian part carries weight 1 - p -> 1 (p = O(1/d)); p = 1 is the saturated GMFL-II state
-    gauss = kappa * 4 * sw / (pp["d"] * curv * math.pi * (1 + 2 * sw)) if p < 1 else 0.0
+    gauss = kappa * sw * _N.m11_slope(sw) / (pp["d"] * curv) if p < 1 else 0.0
     m11, m13, m33 = _M(y, sw)
-    A11, A13, A33 = gauss + kappa * p * m11, kappa * p * m13, kappa * p * m33
-    r1 = (1 + A11) * b + A13 * _R6 * c - 1
-    r2 = (A13 * b + (1 + A33) * _R6 * c - _R6 * pp["eps"]) / _R6
+    r1, r2 = _N.sc(b, c, pp["eps"], gauss + kappa * p * m11, kappa * p * m13, kappa * p * m33)
     return r1, r2, curv
 
 
 def _solve_mixed(pp, x0):
     u, kappa = _uk(pp)
     sw = pp["sigma_w2"]
+    dh = _N.dh0
 
     def F(x):
         b, c, pt, y = x
         y = abs(y)
         r1, r2, _ = _sc_residual(b, c, pt / kappa, y, pp, u, kappa)
-        return [r1, r2, _h(y, b, c, u, sw), _dh(y, b, c, u, sw)]
+        return [r1, r2, _h(y, b, c, u, sw), dh(y, b, c, u, sw)]
 
     sol = so.root(F, x0, method="hybr", options={"xtol": 1e-13})
     x = sol.x.copy()
@@ -533,12 +660,13 @@ def _solve_mixed(pp, x0):
 def _solve_gmfl2(pp, x0):
     u, kappa = _uk(pp)
     sw = pp["sigma_w2"]
+    dh = _N.dh0
 
     def F(x):
         b, c, y = x
         y = abs(y)
         r1, r2, _ = _sc_residual(b, c, 1.0, y, pp, u, kappa)
-        return [r1, r2, _dh(y, b, c, u, sw)]
+        return [r1, r2, dh(y, b, c, u, sw)]
 
     sol = so.root(F, x0, method="hybr", options={"xtol": 1e-13})
     x = sol.x.copy()
@@ -549,7 +677,7 @@ def _solve_gmfl2(pp, x0):
 def _state(pp, phase, b, c, p, y, ok, res, msg=""):
     u, kappa = _uk(pp)
     sw = pp["sigma_w2"]
-    curv = 1 - 4 * u * sw * b * b / (math.pi * (1 + 2 * sw))
+    curv = _curv(b, u, sw)
     return CubicState(dict(pp), phase, float(b), float(c), float(p), float(kappa * p), float(math.sqrt(max(y, 0.0))),
                       float(1 - b), float(1 - c / pp["eps"]) if pp["eps"] != 0 else float("nan"), float(u),
                       float(kappa), float(1 / curv) if phase != "GMFL-II" else float("nan"), bool(ok),
@@ -685,10 +813,8 @@ class FiniteDState:
 
 def _q_density(q, p, u, b, c, swp):
     """−log p(q) (min 0) and normalised trapezoid weights of p(q) ∝ e^{−d·s(q)} on the grid ``q``."""
-    d, sw = p["d"], p["sigma_w2"]
     y = q * q
-    D = 1 + 2 * (swp + y)
-    S = d * (y / (2 * sw) - (2 * u / math.pi) * (y / D) * (b - 2 * c * y / D) ** 2)
+    S = p["d"] * (y * _h(y, b, c, u, p["sigma_w2"], swp))
     S = S - S.min()
     wq = np.full(q.size, q[1] - q[0])
     wq[0] *= 0.5
@@ -733,9 +859,9 @@ def cubic_finite_d(params=None, *, start="gfl", q_max=4.0, n_q=4001, perp_correc
     d, sw, eps = p["d"], p["sigma_w2"], p["eps"]
     q = np.linspace(-q_max, q_max, int(n_q))
     swp = sw * (d - 1) / d if perp_correction else sw
-    D = 1 + 2 * (swp + q * q)
     y = q * q
-    M11, M13, M33 = 4 * y / (math.pi * D), -8 * y * y / (_R6 * math.pi * D * D), 8 * y ** 3 / (3 * math.pi * D ** 3)
+    M11, M13, M33 = _M(y, swp)
+    sc = _N.sc
 
     def dens(b, c):
         return _q_density(q, p, u, b, c, swp)
@@ -743,9 +869,7 @@ def cubic_finite_d(params=None, *, start="gfl", q_max=4.0, n_q=4001, perp_correc
     def F(x):
         b, c = x
         _, w = dens(b, c)
-        m11, m13, m33 = w @ M11, w @ M13, w @ M33
-        r1 = (1 + kappa * m11) * b + kappa * m13 * _R6 * c - 1
-        r2 = (kappa * m13 * b + (1 + kappa * m33) * _R6 * c - _R6 * eps) / _R6
+        r1, r2 = sc(b, c, eps, kappa * (w @ M11), kappa * (w @ M13), kappa * (w @ M33))
         return [r1, r2]
 
     if start == "gfl":
@@ -938,21 +1062,15 @@ class _SelfConsistentModel(EquilibriumModel):
 
 
 def _cubic_exprs():
+    """The generic model's equations: :func:`cubic_sym` at |w_⊥|² = σ_w², with u and κ in the controls."""
     u = n_s ** 2 * sigma_a2 / (sigma2 ** 2 * d_s * N_s)
     kappa = n_s * sigma_a2 / sigma2
-    D0 = 1 + 2 * sigma_w2
-    D = D0 + 2 * y_s
-    m = b_s - 2 * c_s * y_s / D
-    h = 1 / (2 * sigma_w2) - 2 * u / sp.pi * m ** 2 / D
-    dh = sp.diff(h, y_s)
-    curv = 1 - 4 * u * sigma_w2 * b_s ** 2 / (sp.pi * D0)
+    e = {k: v.subs({wperp2_s: sigma_w2, u_s: u}) for k, v in cubic_sym().items() if k != "sc_residual"}
+    h, dh, curv = e["h"], e["dh"], e["curv"]
     # stable side only: v0 > 0 needs curv > 0; the clip keeps Newton off the unphysical branch
     curv_s = sp.Max(curv, sp.Rational(1, 10 ** 6))
-    m11 = 4 * y_s / (sp.pi * D)
-    m13 = -8 * y_s ** 2 / (sp.sqrt(6) * sp.pi * D ** 2)
-    m33 = 8 * y_s ** 3 / (3 * sp.pi * D ** 3)
-    A11 = kappa * 4 * sigma_w2 / (d_s * curv_s * sp.pi * D0) + kappa * p_s * m11
-    A13, A33 = kappa * p_s * m13, kappa * p_s * m33
+    A11 = kappa * sigma_w2 * e["m11_slope"] / (d_s * curv_s) + kappa * p_s * e["M11"]
+    A13, A33 = kappa * p_s * e["M13"], kappa * p_s * e["M33"]
     return dict(u=u, kappa=kappa, h=h, dh=dh, curv=curv, A11=A11, A13=A13, A33=A33)
 
 
@@ -1067,8 +1185,8 @@ class AdaptiveKernelCubic(_SelfConsistentModel):
 
     def residuals(self):
         e, lam, mu = self._sub(_cubic_exprs())
-        r1 = (1 + e["A11"]) * b_s + e["A13"] * sp.sqrt(6) * c_s - 1
-        r2 = e["A13"] * b_s / sp.sqrt(6) + (1 + e["A33"]) * c_s - eps_s
+        A = {A11_s: e["A11"], A13_s: e["A13"], A33_s: e["A33"]}
+        r1, r2 = (r.subs(A) for r in cubic_sym()["sc_residual"])
         r3 = e["h"] - sp.Max(0, -lam)
         r4 = e["dh"] - sp.Max(0, -mu)
         return (r1, r2, r3, r4)

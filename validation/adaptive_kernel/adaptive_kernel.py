@@ -293,8 +293,10 @@ class PosteriorSampler:
         W = st.W.astype(float)
         q = W[:, :, 0]
         D = 1 + 2 * np.einsum("cij,cij->ci", W, W)
-        f1 = np.sum(st.a * _TWO_OVER_SQRT_PI * q / np.sqrt(D), axis=1)
-        f3 = np.sum(st.a * (-4 / _SQRT_PI) * q ** 3 / D ** 1.5, axis=1)
+        from ...theory.adaptive_kernel.adaptive_kernel import stein_projections
+        e1, e3 = stein_projections(q, D)            # E[H1 erf], E[H3 erf], compiled from sympy
+        f1 = np.sum(st.a * e1, axis=1)
+        f3 = np.sum(st.a * e3, axis=1)
         return q, W[:, :, 1], f1, f3 / (6 * self.data.eps) if self.data.eps else f3 * np.nan
 
     # ---------------------------------------------------------------- run
@@ -401,7 +403,7 @@ class FiniteNReference:
 def _gp_projection(params, data, b, c, n_features, u_q, z_perp):
     """f1 and f3/ε of the GP posterior mean, random-feature kernel from p(q | b, c) (inverse CDF
     of fixed uniforms ``u_q``, fixed Gaussian ``z_perp`` for w_⊥: common random numbers)."""
-    from ...theory.adaptive_kernel.adaptive_kernel import cubic_q_density
+    from ...theory.adaptive_kernel.adaptive_kernel import cubic_q_density, stein_projections
     qg, _, w = cubic_q_density(params, b, c)
     cdf = np.cumsum(w)
     qs = np.interp(u_q, cdf / cdf[-1], qg)
@@ -414,8 +416,9 @@ def _gp_projection(params, data, b, c, n_features, u_q, z_perp):
     K[np.diag_indices_from(K)] += params["sigma2"]
     coef = sa * (Phi.T @ sl.solve(K, data.y, assume_a="pos", check_finite=False))
     D = 1 + 2 * np.einsum("ij,ij->i", W, W)
-    f1 = float(coef @ (_TWO_OVER_SQRT_PI * qs / np.sqrt(D)))
-    f3 = float(coef @ (-4 / _SQRT_PI * qs ** 3 / D ** 1.5))
+    e1, e3 = stein_projections(qs, D)
+    f1 = float(coef @ e1)
+    f3 = float(coef @ e3)
     return f1, f3 / (6 * data.eps) if data.eps else float("nan")
 
 
