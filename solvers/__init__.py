@@ -17,3 +17,6 @@ __all__ += ["sweep"]
 from .._errors import RunInterrupted
 
 __all__ += ["RunInterrupted"]
+from ._pool import map_tasks
+
+__all__ += ["map_tasks"]

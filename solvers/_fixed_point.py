@@ -574,7 +574,7 @@ def _refine(model, c, x, xtol, tol, project, jac0=None, fixed_point_jac=False):
                 fin = np.all(np.isfinite(d), axis=-1)[:, None]
                 tiny = np.max(np.abs(rn), axis=-1)[:, None] < 1e-15
                 d = np.where(fin, d, np.where(tiny, 0.0, rn))
-            dx[s - 0:s + sel.size] = d
+            dx[s:s + sel.size] = d
         e = np.max(np.abs(dx) / np.maximum(1.0, np.abs(x[active])), axis=-1)
         e = np.where(np.isfinite(e), e, np.inf)
         err[active] = e
