@@ -14,6 +14,7 @@ import numpy as np
 from .._errors import InvalidParameterError
 from ._continuation import continue_branch
 from ._fixed_point import as_model, solve_batch
+from ._pool import _stop
 from ._io import RunInterrupted, atomic_save, atomic_write, check_output_dir, ignore_sigint, sigterm_as_interrupt
 from ._results import STATUSES, SweepResult, provenance
 
@@ -392,18 +393,6 @@ def _run_processes(todo, workers, bar, on_row):
         _stop(ex)
         raise
     ex.shutdown()
-
-
-def _stop(ex):
-    """Stop a process pool now: cancel pending rows and end the running ones."""
-    procs = list((getattr(ex, "_processes", None) or {}).values())
-    ex.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        with contextlib.suppress(Exception):
-            p.terminate()
-    for p in procs:
-        with contextlib.suppress(Exception):
-            p.join(5)
 
 
 def _run_dask(todo, client, bar, on_row):
