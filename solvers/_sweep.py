@@ -32,19 +32,15 @@ def _row(model, params, along, values, branch, tol, continuation=False):
     if continuation:
         br = continue_branch(model, params, along=along, values=values, branch=branch, tol=tol)
         out = {"values": br.values, "converged": br.converged, "residual": br.residual,
-               "iterations": br.iterations, "status": getattr(br, "status", None),
-               "error_estimate": getattr(br, "error_estimate", None)}
+               "iterations": br.iterations, "status": br.status, "error_estimate": br.error_estimate}
     else:
         out = solve_batch(model, dict(params, **{along: np.asarray(values, dtype=float)}), branch=branch, tol=tol)
-    conv = np.asarray(out["converged"], dtype=bool)
-    status = out.get("status")
-    status = np.where(conv, "converged", "not_converged") if status is None else np.asarray(status)
-    err = out.get("error_estimate")
-    err = np.full(conv.shape, np.nan) if err is None else np.asarray(err, dtype=float)
-    return {"values": {k: np.asarray(v, dtype=float) for k, v in out["values"].items()}, "converged": conv,
+    return {"values": {k: np.asarray(v, dtype=float) for k, v in out["values"].items()},
+            "converged": np.asarray(out["converged"], dtype=bool),
             "residual": np.asarray(out["residual"], dtype=float),
             "iterations": np.asarray(out["iterations"], dtype=int),
-            "status": np.asarray(status, dtype=str), "error_estimate": err}
+            "status": np.asarray(out["status"], dtype=str),
+            "error_estimate": np.asarray(out["error_estimate"], dtype=float)}
 
 
 # --------------------------------------------------------------------------- validation
